@@ -1,0 +1,52 @@
+import Router from '@koa/router';
+import Koa from 'koa';
+import pinoLogger from 'koa-pino-logger';
+import type { Logger } from 'pino';
+import type { Config } from './config.ts';
+import type { DataStore } from './data-store.ts';
+import type { FaultInjector } from './faults.ts';
+import { requestLogOptions } from './logger.ts';
+import { buildOpenApiDocument } from './openapi.ts';
+import { problemResponses } from './problem.ts';
+import { requestIds } from './request-id.ts';
+import { dataRoutes } from './routes/data.ts';
+import { docsRoutes } from './routes/docs.ts';
+import { faultRoutes } from './routes/faults.ts';
+import { healthRoutes } from './routes/health.ts';
+import { homeRoutes } from './routes/home.ts';
+
+export interface AppDependencies {
+  config: Pick<Config, 'appEnv' | 'replicaId'>;
+  store: DataStore;
+  logger: Logger;
+  /** Present only when fault injection is enabled; then /faults exists. */
+  faults?: FaultInjector;
+  /** Epoch milliseconds the replica started at, for uptimeSeconds. */
+  startedAt?: number;
+}
+
+export function createApp({ config, store, logger, faults, startedAt = Date.now() }: AppDependencies): Koa {
+  const app = new Koa();
+  const development = config.appEnv === 'development';
+
+  app.use(async (ctx, next) => {
+    ctx.set('X-Replica-Id', config.replicaId);
+    await next();
+  });
+  app.use(requestIds());
+  app.use(pinoLogger(requestLogOptions(logger)));
+  app.use(problemResponses());
+
+  const routers = [
+    homeRoutes(config.replicaId, development),
+    healthRoutes(config.replicaId, startedAt, faults),
+    dataRoutes(store, faults, config.replicaId),
+    ...(faults ? [faultRoutes(faults)] : []),
+    ...(development ? [docsRoutes('storage-service', buildOpenApiDocument({ faultsEnabled: !!faults }))] : []),
+  ];
+  const router = new Router();
+  for (const routes of routers) router.use(routes.routes());
+  app.use(router.routes());
+  app.use(router.allowedMethods());
+  return app;
+}

@@ -1,0 +1,39 @@
+import { once } from 'node:events';
+import type { Server } from 'node:http';
+import type { Logger } from 'pino';
+
+/**
+ * Stops gracefully on SIGTERM/SIGINT: no new connections, requests in flight finish, keep-alive
+ * connections close as soon as they are idle, and the process exits 0. Whatever is still running
+ * after `graceMs` is cut off so the exit happens well within Docker's 10 s stop timeout.
+ */
+export function exitGracefullyOnSignals(server: Server, logger: Logger, graceMs = 8_000): void {
+  let closing = false;
+
+  server.on('request', (_req, res) => {
+    if (closing) res.setHeader('Connection', 'close');
+    res.on('finish', () => {
+      if (closing) setImmediate(() => server.closeIdleConnections());
+    });
+  });
+
+  const shutdown = async (signal: NodeJS.Signals) => {
+    if (closing) return;
+    closing = true;
+    logger.info({ signal }, 'shutting down: finishing requests in flight');
+    const closed = once(server, 'close');
+    server.close();
+    server.closeIdleConnections();
+    const timer = setTimeout(() => {
+      logger.warn({ graceMs }, 'requests still in flight after the grace period: closing their connections');
+      server.closeAllConnections();
+    }, graceMs);
+    timer.unref();
+    await closed;
+    logger.info('stopped');
+    process.exit(0);
+  };
+
+  process.once('SIGTERM', shutdown);
+  process.once('SIGINT', shutdown);
+}

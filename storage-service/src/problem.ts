@@ -1,0 +1,142 @@
+import { STATUS_CODES } from 'node:http';
+import type { Context, Middleware } from 'koa';
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+/** RFC 9457 problem details; extension members sit beside the standard ones. */
+export interface ProblemDocument {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  instance?: string;
+  [extension: string]: unknown;
+}
+
+export interface ProblemInit {
+  status: number;
+  /** Last segment of the problem type URI, e.g. `item-not-found`. */
+  kind: string;
+  title: string;
+  detail: string;
+  extensions?: Record<string, unknown>;
+  headers?: Record<string, string>;
+}
+
+export function problemType(kind: string): string {
+  return `urn:assembly:problem:${kind}`;
+}
+
+/** An error that is answered to the client exactly as the problem it describes. */
+export class HttpProblem extends Error {
+  readonly status: number;
+  readonly kind: string;
+  readonly title: string;
+  readonly extensions: Record<string, unknown>;
+  readonly headers: Record<string, string>;
+
+  constructor(init: ProblemInit) {
+    super(init.detail);
+    this.name = 'HttpProblem';
+    this.status = init.status;
+    this.kind = init.kind;
+    this.title = init.title;
+    this.extensions = init.extensions ?? {};
+    this.headers = init.headers ?? {};
+  }
+}
+
+interface ClientHttpError {
+  status: number;
+  expose?: boolean;
+  message: string;
+  headers?: Record<string, string>;
+}
+
+/** Errors with a 4xx status, raised by Koa itself or the libraries it runs (http-errors and the like). */
+function isClientError(err: unknown): err is ClientHttpError {
+  const status = (err as Partial<ClientHttpError> | null)?.status;
+  return typeof status === 'number' && status >= 400 && status < 500;
+}
+
+function kindOf(title: string): string {
+  return title.toLowerCase().replaceAll(/[^a-z]+/g, '-');
+}
+
+function describe(err: unknown, ctx: Context): { problem: ProblemDocument; headers: Record<string, string> } {
+  const instance = ctx.originalUrl;
+  if (err instanceof HttpProblem) {
+    return {
+      problem: {
+        type: problemType(err.kind),
+        title: err.title,
+        status: err.status,
+        detail: err.message,
+        instance,
+        ...err.extensions,
+      },
+      headers: err.headers,
+    };
+  }
+  if (isClientError(err)) {
+    const title = STATUS_CODES[err.status] ?? 'Client Error';
+    return {
+      problem: {
+        type: problemType(kindOf(title)),
+        title,
+        status: err.status,
+        detail: err.expose ? err.message : title,
+        instance,
+      },
+      headers: err.headers ?? {},
+    };
+  }
+  return {
+    problem: {
+      type: problemType('internal-error'),
+      title: 'Internal Server Error',
+      status: 500,
+      detail: `An unexpected error occurred. Quote request id ${String(ctx.state.requestId)} when reporting it.`,
+      instance,
+    },
+    headers: {},
+  };
+}
+
+export function sendProblem(ctx: Context, problem: ProblemDocument, headers: Record<string, string> = {}): void {
+  ctx.status = problem.status;
+  ctx.set(headers);
+  ctx.set('Content-Type', PROBLEM_CONTENT_TYPE);
+  ctx.body = JSON.stringify({ ...problem, requestId: ctx.state.requestId });
+}
+
+function statusProblem(ctx: Context): HttpProblem {
+  const title = STATUS_CODES[ctx.status] ?? 'Error';
+  if (ctx.status === 404) {
+    return new HttpProblem({ status: 404, kind: 'route-not-found', title, detail: `No route answers ${ctx.method} ${ctx.path}.` });
+  }
+  if (ctx.status === 405) {
+    const allowed = ctx.response.get('Allow');
+    const detail = `${ctx.method} is not allowed on ${ctx.path}; allowed: ${allowed}.`;
+    return new HttpProblem({ status: 405, kind: 'method-not-allowed', title, detail });
+  }
+  return new HttpProblem({ status: ctx.status, kind: kindOf(title), title, detail: `${ctx.method} ${ctx.path}: ${title}.` });
+}
+
+/**
+ * Turns every failure below it into a problem+json answer: client mistakes keep their 4xx status,
+ * anything unexpected becomes a 500 whose stack goes to the request's log line, never to the client.
+ * An error status with no body (no route matched, method not allowed) becomes a problem too.
+ */
+export function problemResponses(): Middleware {
+  return async (ctx, next) => {
+    try {
+      await next();
+      if (ctx.status >= 400 && ctx.body == null) throw statusProblem(ctx);
+    } catch (err) {
+      const { problem, headers } = describe(err, ctx);
+      if (problem.status >= 500) (ctx.res as { err?: unknown }).err = err;
+      sendProblem(ctx, problem, headers);
+    }
+  };
+}

@@ -1,0 +1,60 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Router from '@koa/router';
+import { getAbsoluteFSPath } from 'swagger-ui-dist';
+import { forwardedPrefix } from '../forwarded-prefix.ts';
+
+const SWAGGER_ASSETS: Record<string, string> = {
+  'swagger-ui.css': 'text/css; charset=utf-8',
+  'swagger-ui-bundle.js': 'text/javascript; charset=utf-8',
+};
+
+const SWAGGER_INIT = `window.ui = SwaggerUIBundle({
+  url: document.getElementById('swagger-ui').dataset.spec,
+  dom_id: '#swagger-ui',
+});
+`;
+
+/** Development only: the OpenAPI document and Swagger UI, served from the swagger-ui-dist package (no CDN). */
+export function docsRoutes(title: string, document: object): Router {
+  const router = new Router();
+  const spec = JSON.stringify(document);
+  const assetDir = getAbsoluteFSPath();
+  const assets = new Map(
+    Object.entries(SWAGGER_ASSETS).map(([name, type]) => [name, { type, bytes: readFileSync(join(assetDir, name)) }]),
+  );
+
+  router.get('/openapi.json', (ctx) => {
+    ctx.type = 'application/json';
+    ctx.body = spec;
+  });
+
+  router.get('/swagger', (ctx) => {
+    const prefix = forwardedPrefix(ctx);
+    ctx.type = 'text/html; charset=utf-8';
+    ctx.body = `<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><title>${title} API</title>
+<link rel="stylesheet" href="${prefix}/swagger/swagger-ui.css"></head>
+<body><div id="swagger-ui" data-spec="${prefix}/openapi.json"></div>
+<script src="${prefix}/swagger/swagger-ui-bundle.js"></script>
+<script src="${prefix}/swagger/init.js"></script></body>
+</html>
+`;
+  });
+
+  router.get('/swagger/init.js', (ctx) => {
+    ctx.type = 'text/javascript; charset=utf-8';
+    ctx.body = SWAGGER_INIT;
+  });
+
+  router.get('/swagger/:asset', (ctx, next) => {
+    const asset = assets.get(ctx.params.asset ?? '');
+    if (!asset) return next();
+    ctx.type = asset.type;
+    ctx.set('Cache-Control', 'public, max-age=86400');
+    ctx.body = asset.bytes;
+  });
+
+  return router;
+}
