@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import type { Server } from 'node:http';
+import type { Server, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 
 /**
@@ -9,10 +9,13 @@ import type { Logger } from 'pino';
  */
 export function exitGracefullyOnSignals(server: Server, logger: Logger, graceMs = 8_000): void {
   let closing = false;
+  const inFlight = new Set<ServerResponse>();
 
-  server.on('request', (_req, res) => {
+  server.on('request', (_req, res: ServerResponse) => {
+    inFlight.add(res);
     if (closing) res.setHeader('Connection', 'close');
-    res.on('finish', () => {
+    res.on('close', () => {
+      inFlight.delete(res);
       if (closing) setImmediate(() => server.closeIdleConnections());
     });
   });
@@ -21,6 +24,8 @@ export function exitGracefullyOnSignals(server: Server, logger: Logger, graceMs 
     if (closing) return;
     closing = true;
     logger.info({ signal }, 'shutting down: finishing requests in flight');
+    // Answers still to be written tell their clients to reconnect elsewhere rather than reuse this connection.
+    for (const res of inFlight) if (!res.headersSent) res.setHeader('Connection', 'close');
     const closed = once(server, 'close');
     server.close();
     server.closeIdleConnections();

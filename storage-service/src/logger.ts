@@ -1,13 +1,16 @@
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 import type { Options } from 'pino-http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-export function createLogger(level: string): Logger {
-  return pino({
-    level,
-    base: { service: 'storage-service' },
-    redact: ['req.headers.authorization', 'req.headers.cookie'],
-  });
+export function createLogger(level: string, destination?: DestinationStream): Logger {
+  return pino(
+    {
+      level,
+      base: { service: 'storage-service' },
+      redact: ['req.headers.authorization', 'req.headers.cookie'],
+    },
+    destination,
+  );
 }
 
 /** Probes arrive every few seconds from Traefik and Docker: they are logged only at debug level. */

@@ -1,0 +1,65 @@
+import test from 'ava';
+import { startApp } from './helpers.ts';
+
+test('a sane incoming X-Request-Id is kept, echoed and logged on the request line', async (t) => {
+  const app = await startApp();
+  t.teardown(() => app.close());
+  const res = await fetch(`${app.url}/data/products/p-1`, { headers: { 'X-Request-Id': 'trace-42.abc' } });
+  t.is(res.headers.get('x-request-id'), 'trace-42.abc');
+  const line = app.lines.find((l) => (l.req as { id?: string } | undefined)?.id === 'trace-42.abc');
+  t.truthy(line, 'one JSON log line carries the request id');
+  t.is(line?.msg, 'request completed');
+  t.is((line?.res as { statusCode: number }).statusCode, 200);
+});
+
+test('an X-Request-Id that could smuggle text into logs is replaced by a new one', async (t) => {
+  const app = await startApp();
+  t.teardown(() => app.close());
+  for (const hostile of ['a b', 'x'.repeat(200), '<script>', '"quoted"']) {
+    const res = await fetch(`${app.url}/data`, { headers: { 'X-Request-Id': hostile } });
+    t.regex(res.headers.get('x-request-id') ?? '', /^[0-9a-f-]{36}$/);
+  }
+});
+
+test('requests without an id get distinct generated ids', async (t) => {
+  const app = await startApp();
+  t.teardown(() => app.close());
+  const ids = await Promise.all([1, 2, 3].map(async () => (await fetch(`${app.url}/data`)).headers.get('x-request-id')));
+  t.is(new Set(ids).size, 3);
+});
+
+test('credentials in request headers never reach the log', async (t) => {
+  const app = await startApp();
+  t.teardown(() => app.close());
+  await fetch(`${app.url}/data`, { headers: { Authorization: 'Basic c2VjcmV0OnNlY3JldA==', Cookie: 'session=secret' } });
+  t.false(JSON.stringify(app.lines).includes('c2VjcmV0'));
+  t.false(JSON.stringify(app.lines).includes('session=secret'));
+});
+
+test('an unexpected error is a 500 problem without a stack; the stack is logged with the request id', async (t) => {
+  const app = await startApp({
+    store: {
+      get partitionList(): never {
+        throw new Error('disk on fire');
+      },
+      partitionIndex: () => undefined,
+      item: () => undefined,
+      hasPartition: () => false,
+      itemCount: 0,
+    },
+  });
+  t.teardown(() => app.close());
+  const res = await fetch(`${app.url}/data`);
+  t.is(res.status, 500);
+  t.is(res.headers.get('content-type'), 'application/problem+json');
+  const text = await res.text();
+  t.false(text.includes('disk on fire'));
+  t.false(text.includes('at '), 'no stack frames in the body');
+  const body = JSON.parse(text);
+  t.like(body, { type: 'urn:assembly:problem:internal-error', status: 500, title: 'Internal Server Error' });
+  t.true(body.detail.includes(body.requestId));
+  const logged = app.lines.find((l) => (l.err as { message?: string } | undefined)?.message === 'disk on fire');
+  t.truthy(logged);
+  t.regex(String((logged?.err as { stack: string }).stack), /disk on fire\n\s+at /);
+  t.is((logged?.req as { id: string }).id, body.requestId);
+});

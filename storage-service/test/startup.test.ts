@@ -1,0 +1,110 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import test from 'ava';
+import { DEFAULT_DATA_FILE, loadConfig } from '../src/config.ts';
+import { loadDataStore } from '../src/data-store.ts';
+import { runUntilExit } from './helpers.ts';
+
+test('defaults: port 3000, production, shipped data, info logs, replica = hostname, no faults', (t) => {
+  const config = loadConfig({});
+  t.like(config, { port: 3000, appEnv: 'production', dataFile: DEFAULT_DATA_FILE, logLevel: 'info', faultsEnabled: false });
+  t.truthy(config.replicaId);
+});
+
+test('every variable is read and converted', (t) => {
+  t.deepEqual(
+    loadConfig({
+      PORT: '8080',
+      APP_ENV: 'development',
+      DATA_FILE: '/tmp/data.json',
+      LOG_LEVEL: 'debug',
+      REPLICA_ID: 'storage-2',
+      FAULTS_ENABLED: 'true',
+    }),
+    { port: 8080, appEnv: 'development', dataFile: '/tmp/data.json', logLevel: 'debug', replicaId: 'storage-2', faultsEnabled: true },
+  );
+});
+
+test('an empty variable counts as unset', (t) => {
+  t.is(loadConfig({ PORT: '', APP_ENV: '' }).port, 3000);
+});
+
+const badValues: Array<[Record<string, string>, RegExp]> = [
+  [{ PORT: 'http' }, /PORT must be an integer from 0 to 65535 \(got "http"\)/],
+  [{ PORT: '70000' }, /PORT must be an integer from 0 to 65535/],
+  [{ PORT: '-1' }, /PORT must be an integer from 0 to 65535/],
+  [{ APP_ENV: 'staging' }, /APP_ENV must be "development" or "production" \(got "staging"\)/],
+  [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent/],
+  [{ REPLICA_ID: 'has space' }, /REPLICA_ID must be 1 to 64 letters/],
+  [{ FAULTS_ENABLED: 'yes' }, /FAULTS_ENABLED must be "true" or "false"/],
+];
+for (const [env, message] of badValues) {
+  test(`a bad ${Object.entries(env)[0]!.join('=')} is refused with a message naming the variable`, (t) => {
+    t.throws(() => loadConfig(env), { name: 'ConfigError', message });
+  });
+}
+
+test('the server refuses a bad PORT at once: exit 1, one line, no stack', async (t) => {
+  const { code, stderr } = await runUntilExit({ PORT: 'eighty' });
+  t.is(code, 1);
+  t.is(stderr, 'storage-service: invalid configuration: PORT must be an integer from 0 to 65535 (got "eighty")\n');
+});
+
+test('several bad variables are all named on the one line', async (t) => {
+  const { code, stderr } = await runUntilExit({ PORT: 'x', APP_ENV: 'prod' });
+  t.is(code, 1);
+  t.is(stderr.trim().split('\n').length, 1);
+  t.regex(stderr, /PORT .*; APP_ENV /);
+});
+
+async function dataFile(content: string): Promise<string> {
+  const file = join(await mkdtemp(join(tmpdir(), 'storage-data-')), 'data.json');
+  await writeFile(file, content);
+  return file;
+}
+
+test('a missing DATA_FILE: exit 1 naming the file', async (t) => {
+  const { code, stderr } = await runUntilExit({ DATA_FILE: '/nonexistent/data.json' });
+  t.is(code, 1);
+  t.is(stderr, 'storage-service: cannot read data file /nonexistent/data.json: ENOENT\n');
+});
+
+test('a DATA_FILE that is not JSON: exit 1 naming the file, no stack', async (t) => {
+  const file = await dataFile('{"products": {');
+  const { code, stderr } = await runUntilExit({ DATA_FILE: file });
+  t.is(code, 1);
+  t.regex(stderr, new RegExp(`^storage-service: data file ${file} is not valid JSON: .+\\n$`));
+  t.false(stderr.includes('    at '));
+});
+
+const invalidShapes: Array<[string, unknown, string]> = [
+  ['an array instead of partitions', [], '(top level)'],
+  ['a partition that is not an object', { products: 3 }, 'products'],
+  ['an item that is not an object', { products: { 'p-1': 'kettle' } }, 'products.p-1'],
+  ['an id with a slash', { products: { 'a/b': {} } }, 'products.a/b'],
+  ['a partition key with a space', { 'my products': {} }, 'my products'],
+];
+for (const [what, content, path] of invalidShapes) {
+  test(`a data file with ${what} is refused with the first bad path (${path})`, async (t) => {
+    const file = await dataFile(JSON.stringify(content));
+    await t.throwsAsync(loadDataStore(file), {
+      name: 'DataFileError',
+      message: new RegExp(`^data file ${file} is invalid at ${path.replace(/[()]/g, '\\$&')}: `),
+    });
+  });
+}
+
+test('an invalid data file stops the server with exit 1 and the bad path', async (t) => {
+  const file = await dataFile(JSON.stringify({ users: { 'u-1': [1, 2] } }));
+  const { code, stderr } = await runUntilExit({ DATA_FILE: file });
+  t.is(code, 1);
+  t.regex(stderr, new RegExp(`^storage-service: data file ${file} is invalid at users\\.u-1: .+\\n$`));
+});
+
+test('the shipped dummy data loads: several partitions, dozens of items', async (t) => {
+  const store = await loadDataStore(DEFAULT_DATA_FILE);
+  const { partitions } = JSON.parse(store.partitionList.bytes.toString()) as { partitions: string[] };
+  t.deepEqual(partitions, ['products', 'users', 'orders']);
+  t.true(store.itemCount >= 36);
+});
