@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import Router from '@koa/router';
-import { getAbsoluteFSPath } from 'swagger-ui-dist';
 import { forwardedPrefix } from '../forwarded-prefix.ts';
 
 const SWAGGER_ASSETS: Record<string, string> = {
@@ -19,7 +19,8 @@ const SWAGGER_INIT = `window.ui = SwaggerUIBundle({
 export function docsRoutes(title: string, document: object): Router {
   const router = new Router();
   const spec = JSON.stringify(document);
-  const assetDir = getAbsoluteFSPath();
+  // Only the files are needed: importing the package would load the whole browser bundle into Node.
+  const assetDir = dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
   const assets = new Map(
     Object.entries(SWAGGER_ASSETS).map(([name, type]) => [name, { type, bytes: readFileSync(join(assetDir, name)) }]),
   );
