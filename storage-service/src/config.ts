@@ -1,21 +1,15 @@
 import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { appEnvSchema, LOG_LEVELS, logLevelSchema, portSchema, readEnv } from 'service-kit/config';
 import { z } from 'zod';
 
 export const DEFAULT_DATA_FILE = fileURLToPath(new URL('../data/dummy-data.json', import.meta.url));
 
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-
 const EnvSchema = z.object({
-  PORT: z
-    .string()
-    .regex(/^\d{1,5}$/, 'must be an integer from 0 to 65535')
-    .transform(Number)
-    .refine((port) => port <= 65535, 'must be an integer from 0 to 65535')
-    .default(3000),
-  APP_ENV: z.enum(['development', 'production'], 'must be "development" or "production"').default('production'),
+  PORT: portSchema,
+  APP_ENV: appEnvSchema,
   DATA_FILE: z.string().default(DEFAULT_DATA_FILE),
-  LOG_LEVEL: z.enum(LOG_LEVELS, `must be one of ${LOG_LEVELS.join(', ')}`).default('info'),
+  LOG_LEVEL: logLevelSchema,
   REPLICA_ID: z
     .string()
     .regex(/^[A-Za-z0-9._-]{1,64}$/, "must be 1 to 64 letters, digits, '.', '_' or '-'")
@@ -35,24 +29,9 @@ export interface Config {
   faultsEnabled: boolean;
 }
 
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
-
 /** Reads the service's settings from the environment once; an empty variable counts as unset. */
 export function loadConfig(env: NodeJS.ProcessEnv): Config {
-  const present = Object.fromEntries(
-    Object.keys(EnvSchema.shape).flatMap((name) => (env[name] ? [[name, env[name]]] : [])),
-  );
-  const parsed = EnvSchema.safeParse(present);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => {
-      const name = String(issue.path[0]);
-      return `${name} ${issue.message} (got ${JSON.stringify(present[name])})`;
-    });
-    throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
-  }
-  const { PORT, APP_ENV, DATA_FILE, LOG_LEVEL, REPLICA_ID, FAULTS_ENABLED } = parsed.data;
+  const { PORT, APP_ENV, DATA_FILE, LOG_LEVEL, REPLICA_ID, FAULTS_ENABLED } = readEnv(EnvSchema, env);
   return {
     port: PORT,
     appEnv: APP_ENV,

@@ -1,21 +1,19 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { ConfigError } from 'service-kit/config';
+import { exitGracefullyOnSignals } from 'service-kit/lifecycle';
+import { createLogger } from 'service-kit/logger';
+import { exitWith } from 'service-kit/startup';
 import { createApp } from './app.ts';
-import { ConfigError, loadConfig } from './config.ts';
+import { loadConfig } from './config.ts';
 import { DataFileError, loadDataStore } from './data-store.ts';
 import { FaultInjector } from './faults.ts';
-import { exitGracefullyOnSignals } from './lifecycle.ts';
-import { createLogger } from './logger.ts';
 
-/** Start-up failures are the operator's to fix: one plain line on stderr and a non-zero exit, no stack. */
-function exitWith(message: string): never {
-  process.stderr.write(`storage-service: ${message}\n`);
-  process.exit(1);
-}
+const SERVICE = 'storage-service';
 
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(SERVICE, config.logLevel);
   const store = await loadDataStore(config.dataFile);
   const faults = config.faultsEnabled ? new FaultInjector() : undefined;
   const app = createApp({ config, store, logger, faults });
@@ -23,7 +21,7 @@ async function main(): Promise<void> {
   const server = createServer(app.callback());
   // Longer than the gateway's idle timeout, so the gateway, not this side, closes idle connections.
   server.keepAliveTimeout = 65_000;
-  server.on('error', (err: NodeJS.ErrnoException) => exitWith(`cannot listen on port ${config.port}: ${err.code ?? err.message}`));
+  server.on('error', (err: NodeJS.ErrnoException) => exitWith(SERVICE, `cannot listen on port ${config.port}: ${err.code ?? err.message}`));
   server.listen(config.port, () => {
     const { port } = server.address() as AddressInfo;
     logger.info(
@@ -35,6 +33,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  if (err instanceof ConfigError || err instanceof DataFileError) exitWith(err.message);
+  if (err instanceof ConfigError || err instanceof DataFileError) exitWith(SERVICE, err.message);
   throw err;
 });

@@ -1,12 +1,10 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { createServer, get, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { get, type IncomingHttpHeaders } from 'node:http';
 import { fileURLToPath } from 'node:url';
-import { Writable } from 'node:stream';
+import { captureLogs as captureServiceLogs } from 'service-kit/testing/logs';
+import { serve } from 'service-kit/testing/serve';
+import { runUntilExit as runEntryPointUntilExit, startServerProcess as startEntryPoint } from 'service-kit/testing/processes';
 import { createApp, type AppDependencies } from '../src/app.ts';
 import { createDataStore } from '../src/data-store.ts';
-import { createLogger } from '../src/logger.ts';
 import type { DataFile } from '../src/schemas.ts';
 
 export const SERVER_ENTRY = fileURLToPath(new URL('../src/server.ts', import.meta.url));
@@ -21,16 +19,7 @@ export const sampleData: DataFile = {
 };
 
 /** Log lines the app wrote, parsed, for assertions on what operators would see. */
-export function captureLogs(): { logger: AppDependencies['logger']; lines: Array<Record<string, unknown>> } {
-  const lines: Array<Record<string, unknown>> = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line));
-      done();
-    },
-  });
-  return { logger: createLogger('debug', sink), lines };
-}
+export const captureLogs = () => captureServiceLogs('storage-service');
 
 export interface RunningApp {
   url: string;
@@ -47,59 +36,15 @@ export async function startApp(overrides: Partial<AppDependencies> = {}): Promis
     logger,
     ...overrides,
   });
-  const server: Server = createServer(app.callback());
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    lines,
-    close: async () => {
-      server.closeAllConnections();
-      server.close();
-      await once(server, 'close');
-    },
-  };
-}
-
-export interface ServerProcess {
-  url: string;
-  exit: Promise<{ code: number | null; stderr: string }>;
-  kill: (signal: NodeJS.Signals) => void;
+  const { url, close } = await serve(app.callback());
+  return { url, lines, close };
 }
 
 /** Runs the real entry point, as `npm start` does, and waits until it listens. */
-export async function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [SERVER_ENTRY], {
-    env: { PATH: process.env.PATH, PORT: '0', LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
-  const exit = once(child, 'exit').then(([code]) => ({ code: code as number | null, stderr }));
-  const port = await new Promise<number>((resolve, reject) => {
-    let stdout = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk;
-      const listening = stdout.split('\n').find((line) => line.includes('"msg":"listening"'));
-      if (listening) resolve(JSON.parse(listening).port);
-    });
-    void exit.then(({ code }) => reject(new Error(`server exited with ${code} before listening: ${stderr}`)));
-  });
-  return { url: `http://127.0.0.1:${port}`, exit, kill: (signal) => child.kill(signal) };
-}
+export const startServerProcess = (env: Record<string, string>) => startEntryPoint(SERVER_ENTRY, env);
 
 /** Runs the entry point expecting it to refuse to start. */
-export async function runUntilExit(env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
-  const child = spawn(process.execPath, [SERVER_ENTRY], {
-    env: { PATH: process.env.PATH, PORT: '0', ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
-  const [code] = await once(child, 'exit');
-  return { code: code as number | null, stderr };
-}
+export const runUntilExit = (env: Record<string, string>) => runEntryPointUntilExit(SERVER_ENTRY, env);
 
 export const PROBLEM_TYPE = 'application/problem+json';
 

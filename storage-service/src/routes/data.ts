@@ -1,10 +1,10 @@
 import Router from '@koa/router';
 import type { Context, Next } from 'koa';
+import { HttpProblem } from 'service-kit/problem';
+import { parseInput } from 'service-kit/validation';
 import type { DataStore, StoredBody } from '../data-store.ts';
 import type { FaultInjector } from '../faults.ts';
-import { HttpProblem } from '../problem.ts';
 import { ItemParams, PartitionParams } from '../schemas.ts';
-import { parseInput } from '../validation.ts';
 
 const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 

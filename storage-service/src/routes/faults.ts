@@ -1,9 +1,9 @@
 import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
+import { HttpProblem } from 'service-kit/problem';
+import { parseInput } from 'service-kit/validation';
 import type { FaultInjector } from '../faults.ts';
-import { HttpProblem } from '../problem.ts';
 import { Faults } from '../schemas.ts';
-import { parseInput } from '../validation.ts';
 
 /** Only mounted when FAULTS_ENABLED=true; otherwise /faults is an unknown route like any other. */
 export function faultRoutes(faults: FaultInjector): Router {

@@ -1,5 +1,5 @@
 import Router from '@koa/router';
-import { forwardedPrefix } from '../forwarded-prefix.ts';
+import { forwardedPrefix } from 'service-kit/forwarded-prefix';
 
 /** A small landing page so a person who opens the service in a browser sees what it is and where to go. */
 export function homeRoutes(replicaId: string, showDocs: boolean): Router {

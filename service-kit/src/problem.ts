@@ -135,7 +135,8 @@ export function problemResponses(): Middleware {
       if (ctx.status >= 400 && ctx.body == null) throw statusProblem(ctx);
     } catch (err) {
       const { problem, headers } = describe(err, ctx);
-      if (problem.status >= 500) (ctx.res as { err?: unknown }).err = err;
+      // Only the unexpected need their stack in the log; a problem raised on purpose says all in its body.
+      if (problem.status >= 500 && !(err instanceof HttpProblem)) (ctx.res as { err?: unknown }).err = err;
       sendProblem(ctx, problem, headers);
     }
   };

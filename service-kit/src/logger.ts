@@ -2,11 +2,12 @@ import { pino, type DestinationStream, type Logger } from 'pino';
 import type { Options } from 'pino-http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-export function createLogger(level: string, destination?: DestinationStream): Logger {
+/** The service's JSON logger: every line names the service; credentials in request headers are redacted. */
+export function createLogger(service: string, level: string, destination?: DestinationStream): Logger {
   return pino(
     {
       level,
-      base: { service: 'storage-service' },
+      base: { service },
       redact: ['req.headers.authorization', 'req.headers.cookie'],
     },
     destination,
@@ -20,7 +21,8 @@ export function requestLogOptions(logger: Logger): Options {
   return {
     logger,
     customLogLevel: (req: IncomingMessage, res: ServerResponse, err?: Error) => {
-      if (err || res.statusCode >= 500) return 'error';
+      // An error is unexpected (a bug); a 4xx or a deliberate 5xx (unavailable, an injected fault) is a warning.
+      if (err) return 'error';
       if (res.statusCode >= 400) return 'warn';
       return PROBE_PATHS.has(req.url ?? '') ? 'debug' : 'info';
     },

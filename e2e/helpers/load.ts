@@ -1,0 +1,122 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export interface LoadOptions {
+  url: string;
+  /** Requests per second, sent on a fixed schedule whatever the answers' latency. */
+  rate: number;
+  durationMs: number;
+  /** Each request is abandoned (and counted as failed) after this long. */
+  timeoutMs: number;
+  /** Optional: what counts as success (default: status 200). */
+  ok?: (outcome: Outcome) => boolean;
+}
+
+export interface Outcome {
+  /** Milliseconds after the load started. */
+  startedAt: number;
+  latencyMs: number;
+  status?: number;
+  contentType?: string;
+  replica?: string;
+  error?: string;
+}
+
+export interface LoadResult {
+  sent: number;
+  succeeded: number;
+  failed: number;
+  failures: Outcome[];
+  p50: number;
+  p99: number;
+  max: number;
+  byReplica: Record<string, number>;
+  outcomes: Outcome[];
+}
+
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1] ?? Number.NaN;
+}
+
+/**
+ * A small, bounded load generator: exactly rate × duration GET requests on a fixed schedule (late ticks
+ * are sent at once, never dropped or added), each with its own timeout. Node's fetch keeps connections
+ * alive. Resolves when every request has an outcome.
+ */
+export async function runLoad({ url, rate, durationMs, timeoutMs, ok = (o) => o.status === 200 }: LoadOptions): Promise<LoadResult> {
+  const total = Math.round((rate * durationMs) / 1000);
+  const intervalMs = 1000 / rate;
+  const start = performance.now();
+  const pending: Promise<Outcome>[] = [];
+
+  const one = async (): Promise<Outcome> => {
+    const startedAt = performance.now();
+    try {
+      const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+      await response.arrayBuffer();
+      return {
+        startedAt: startedAt - start,
+        latencyMs: performance.now() - startedAt,
+        status: response.status,
+        contentType: response.headers.get('content-type') ?? undefined,
+        replica: response.headers.get('x-replica-id') ?? undefined,
+      };
+    } catch (error) {
+      const cause = (error as { cause?: { code?: string } }).cause?.code;
+      return {
+        startedAt: startedAt - start,
+        latencyMs: performance.now() - startedAt,
+        error: `${(error as Error).name}: ${(error as Error).message}${cause ? ` (${cause})` : ''}`,
+      };
+    }
+  };
+
+  for (let i = 0; i < total; i++) {
+    const wait = start + i * intervalMs - performance.now();
+    if (wait > 0) await sleep(wait);
+    pending.push(one());
+  }
+  const outcomes = await Promise.all(pending);
+  const failures = outcomes.filter((o) => !ok(o));
+  const latencies = outcomes.map((o) => o.latencyMs).sort((a, b) => a - b);
+  const byReplica: Record<string, number> = {};
+  for (const o of outcomes) if (o.replica) byReplica[o.replica] = (byReplica[o.replica] ?? 0) + 1;
+  return {
+    sent: outcomes.length,
+    succeeded: outcomes.length - failures.length,
+    failed: failures.length,
+    failures,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    max: latencies.at(-1) ?? Number.NaN,
+    byReplica,
+    outcomes,
+  };
+}
+
+/** The one latency assertion of the suite (scenario 6): throws with the figures when the budget is exceeded. */
+export function assertPercentileWithin(result: LoadResult, p: 50 | 99, budgetMs: number): void {
+  const value = p === 50 ? result.p50 : result.p99;
+  if (!(value <= budgetMs)) {
+    const slowest = [...result.outcomes]
+      .sort((a, b) => b.latencyMs - a.latencyMs)
+      .slice(0, 5)
+      .map((o) => `${Math.round(o.latencyMs)} ms at +${Math.round(o.startedAt)} ms (${o.status ?? o.error})`);
+    throw new Error(
+      `p${p} latency ${Math.round(value)} ms exceeds the budget of ${budgetMs} ms over ${result.sent} requests; slowest: ${slowest.join(', ')}`,
+    );
+  }
+}
+
+/** One line of figures for t.log and the report; the first failures with when they were sent. */
+export function summarize(result: LoadResult): string {
+  const failures = result.failures
+    .slice(0, 3)
+    .map((f) => `${f.status ?? f.error} sent at +${Math.round(f.startedAt)} ms, after ${Math.round(f.latencyMs)} ms`);
+  return (
+    `sent ${result.sent}, failed ${result.failed}${failures.length ? ` (${failures.join('; ')})` : ''}, ` +
+    `p50 ${Math.round(result.p50)} ms, p99 ${Math.round(result.p99)} ms, max ${Math.round(result.max)} ms, ` +
+    `by replica ${JSON.stringify(result.byReplica)}`
+  );
+}

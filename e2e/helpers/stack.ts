@@ -1,0 +1,155 @@
+import { execFile, execFileSync } from 'node:child_process';
+import { statSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const exec = promisify(execFile);
+
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/** `docker-compose` (1.29) where installed, else Compose v2's `docker compose`; E2E_COMPOSE overrides. */
+function composeCommand(): string[] {
+  if (process.env.E2E_COMPOSE) return process.env.E2E_COMPOSE.split(' ').filter(Boolean);
+  try {
+    execFileSync('docker-compose', ['version'], { stdio: 'ignore' });
+    return ['docker-compose'];
+  } catch {
+    return ['docker', 'compose'];
+  }
+}
+
+async function freeLocalPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+export interface Container {
+  id: string;
+  name: string;
+  app: string;
+}
+
+/**
+ * The assembly under test: docker-compose.yml with .env.dev, under a compose project of its own
+ * (E2E_PROJECT, default assembly-e2e) on a free port of 127.0.0.1, so a dev stack on the same engine
+ * is neither disturbed nor picked up. NODE_IMAGE and TRAEFIK_IMAGE pass through from the environment.
+ */
+export class Stack {
+  readonly project: string;
+  readonly port: number;
+  readonly baseUrl: string;
+  readonly env: NodeJS.ProcessEnv;
+  readonly #compose: string[];
+  readonly #files: string[];
+
+  private constructor(port: number) {
+    this.project = process.env.E2E_PROJECT ?? 'assembly-e2e';
+    this.port = port;
+    this.baseUrl = `http://127.0.0.1:${port}`;
+    this.#compose = composeCommand();
+    // E2E_COMPOSE_FILES: extra override files (colon-separated), e.g. to swap in a stand-in service.
+    const extra = (process.env.E2E_COMPOSE_FILES ?? '').split(':').filter(Boolean);
+    this.#files = ['docker-compose.yml', ...extra].flatMap((file) => ['-f', file]);
+    // The shell's environment wins over the env file in both docker-compose 1.29 and Compose v2.
+    this.env = {
+      ...process.env,
+      COMPOSE_PROJECT_NAME: this.project,
+      GATEWAY_BIND: '127.0.0.1',
+      GATEWAY_PORT: String(port),
+      STORAGE_REPLICAS: '3',
+      DOCKER_GID: process.env.DOCKER_GID ?? String(statSync('/var/run/docker.sock').gid),
+    };
+  }
+
+  static async create(): Promise<Stack> {
+    return new Stack(await freeLocalPort());
+  }
+
+  url(path: string): string {
+    return `${this.baseUrl}${path}`;
+  }
+
+  composeArgs(args: string[]): [string, string[]] {
+    const [command = 'docker-compose', ...pre] = this.#compose;
+    return [command, [...pre, '--env-file', '.env.dev', '-p', this.project, ...this.#files, ...args]];
+  }
+
+  async compose(args: string[], timeoutMs = 600_000): Promise<string> {
+    const [command, full] = this.composeArgs(args);
+    const { stdout } = await exec(command, full, { cwd: ROOT, env: this.env, timeout: timeoutMs, maxBuffer: 64 << 20 });
+    return stdout;
+  }
+
+  /** Label for containers a scenario runs outside compose (removed by downSync too). */
+  get runLabel(): string {
+    return `assembly-e2e.project=${this.project}`;
+  }
+
+  /** Synchronous, for signal handlers and the last-resort teardown. Never throws. */
+  downSync(): void {
+    try {
+      const ids = execFileSync('docker', ['ps', '-aq', '--filter', `label=${this.runLabel}`], { encoding: 'utf8' })
+        .split('\n')
+        .filter(Boolean);
+      if (ids.length) execFileSync('docker', ['rm', '-f', ...ids], { stdio: 'ignore' });
+    } catch {
+      // Ignored, as below.
+    }
+    const [command, full] = this.composeArgs(['down', '-v', '--remove-orphans', '--timeout', '5']);
+    try {
+      execFileSync(command, full, { cwd: ROOT, env: this.env, stdio: 'ignore', timeout: 120_000 });
+    } catch {
+      // Nothing more to do: the report says what is left.
+    }
+  }
+
+  async containers(app?: string): Promise<Container[]> {
+    const filters = ['--filter', `label=com.docker.compose.project=${this.project}`];
+    if (app) filters.push('--filter', `label=assembly.app=${app}`);
+    const { stdout } = await exec('docker', [
+      'ps', '-a', '--no-trunc', ...filters, '--format', '{{.ID}}\t{{.Names}}\t{{.Label "assembly.app"}}',
+    ]);
+    return stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => {
+        const [id = '', name = '', appName = ''] = line.split('\t');
+        return { id, name, app: appName };
+      })
+      .sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  async storageReplicas(): Promise<Container[]> {
+    const all = await this.containers('storage');
+    if (all.length !== 3) throw new Error(`expected 3 storage containers, found ${all.length}`);
+    return all;
+  }
+}
+
+export async function docker(...args: string[]): Promise<string> {
+  const { stdout } = await exec('docker', args, { timeout: 60_000 });
+  return stdout.trim();
+}
+
+/** Runs fetch inside a container (replicas are not published on the host). Returns status and body. */
+export async function fetchInside(
+  container: string,
+  url: string,
+  init: { method?: string; body?: unknown } = {},
+): Promise<{ status: number; body: string }> {
+  const script = `const [url, method, body] = process.argv.slice(1);
+fetch(url, { method, headers: body ? { 'content-type': 'application/json' } : {}, body: body || undefined })
+  .then(async (r) => console.log(JSON.stringify({ status: r.status, body: await r.text() })))
+  .catch((e) => { console.log(JSON.stringify({ status: 0, body: String(e) })); });`;
+  const out = await docker(
+    'exec', container, 'node', '-e', script, url, init.method ?? 'GET', init.body === undefined ? '' : JSON.stringify(init.body),
+  );
+  return JSON.parse(out) as { status: number; body: string };
+}

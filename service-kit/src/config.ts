@@ -1,0 +1,42 @@
+import { z } from 'zod';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** `PORT`: an integer from 0 to 65535 (0 = any free port); 3000 when unset. */
+export const portSchema = z
+  .string()
+  .regex(/^\d{1,5}$/, 'must be an integer from 0 to 65535')
+  .transform(Number)
+  .refine((port) => port <= 65535, 'must be an integer from 0 to 65535')
+  .default(3000);
+
+/** `APP_ENV`: `development` adds the development-only routes; `production` when unset. */
+export const appEnvSchema = z
+  .enum(['development', 'production'], 'must be "development" or "production"')
+  .default('production');
+
+/** `LOG_LEVEL`: one of pino's levels; `info` when unset. */
+export const logLevelSchema = z.enum(LOG_LEVELS, `must be one of ${LOG_LEVELS.join(', ')}`).default('info');
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/**
+ * Reads the variables the schema names from the environment; an empty variable counts as unset. Every
+ * bad value is reported at once in a ConfigError, each with the value it got.
+ */
+export function readEnv<Shape extends z.ZodRawShape>(schema: z.ZodObject<Shape>, env: NodeJS.ProcessEnv): z.output<z.ZodObject<Shape>> {
+  const present = Object.fromEntries(
+    Object.keys(schema.shape).flatMap((name) => (env[name] ? [[name, env[name]]] : [])),
+  );
+  const parsed = schema.safeParse(present);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const name = String(issue.path[0]);
+      return `${name} ${issue.message} (got ${JSON.stringify(present[name])})`;
+    });
+    throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
+  }
+  return parsed.data;
+}

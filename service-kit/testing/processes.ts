@@ -1,0 +1,41 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+
+export interface ServerProcess {
+  url: string;
+  exit: Promise<{ code: number | null; stderr: string }>;
+  kill: (signal: NodeJS.Signals) => void;
+}
+
+/** Runs a service's real entry point, as `npm start` does, on a free port, and waits until it listens. */
+export async function startServerProcess(entry: string, env: Record<string, string>): Promise<ServerProcess> {
+  const child = spawn(process.execPath, [entry], {
+    env: { PATH: process.env.PATH, PORT: '0', LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
+  const exit = once(child, 'exit').then(([code]) => ({ code: code as number | null, stderr }));
+  const port = await new Promise<number>((resolve, reject) => {
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk;
+      const listening = stdout.split('\n').find((line) => line.includes('"msg":"listening"'));
+      if (listening) resolve(JSON.parse(listening).port);
+    });
+    void exit.then(({ code }) => reject(new Error(`server exited with ${code} before listening: ${stderr}`)));
+  });
+  return { url: `http://127.0.0.1:${port}`, exit, kill: (signal) => child.kill(signal) };
+}
+
+/** Runs a service's entry point expecting it to refuse to start. */
+export async function runUntilExit(entry: string, env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
+  const child = spawn(process.execPath, [entry], {
+    env: { PATH: process.env.PATH, PORT: '0', ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
+  const [code] = await once(child, 'exit');
+  return { code: code as number | null, stderr };
+}

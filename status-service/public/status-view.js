@@ -1,0 +1,64 @@
+// Renders the status report as HTML. The same module renders the page on the server and re-renders it
+// in the browser after every live update, so the page looks the same with or without JavaScript.
+
+/** @typedef {import('../src/schemas.ts').StatusReport} StatusReport */
+/** @typedef {import('../src/schemas.ts').ContainerStatus} ContainerStatus */
+
+const ESCAPES = /** @type {Record<string, string>} */ ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' });
+
+/** @param {unknown} value */
+export function escapeHtml(value) {
+  return String(value).replace(/[&<>"']/g, (char) => ESCAPES[char] ?? char);
+}
+
+/** @param {string | null} iso */
+function since(iso) {
+  return iso ? `<time datetime="${escapeHtml(iso)}">${escapeHtml(iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z'))}</time>` : '–';
+}
+
+/** @param {ContainerStatus} container */
+function gatewayCell(container) {
+  if (!container.gateway) return '<td class="gateway gateway-unknown">unknown</td>';
+  const status = container.gateway.status;
+  return `<td class="gateway gateway-${escapeHtml(status)}">${escapeHtml(status.replace('_', ' '))}</td>`;
+}
+
+/** @param {ContainerStatus} container */
+function row(container) {
+  const exit = container.exitCode === null ? '' : ` (exit ${escapeHtml(container.exitCode)})`;
+  return `<tr data-id="${escapeHtml(container.id)}" data-app="${escapeHtml(container.appName)}">
+<td>${escapeHtml(container.appName)}</td>
+<td>${container.replica ?? '–'}</td>
+<td>${escapeHtml(container.name)}</td>
+<td><code>${escapeHtml(container.id)}</code></td>
+<td class="state state-${escapeHtml(container.state)}">${escapeHtml(container.state)}${exit}</td>
+<td class="health health-${escapeHtml(container.health)}">${escapeHtml(container.health)}</td>
+${gatewayCell(container)}
+<td>${container.state === 'running' ? since(container.startedAt) : since(container.finishedAt)}</td>
+</tr>`;
+}
+
+/** @param {StatusReport} report */
+export function renderRows(report) {
+  if (report.containers.length === 0) return '<tr><td colspan="8" class="empty">No container of the assembly is known.</td></tr>';
+  return report.containers.map(row).join('\n');
+}
+
+/** @param {StatusReport} report */
+export function renderSummary(report) {
+  const apps = Object.entries(report.apps);
+  if (apps.length === 0) return 'No apps.';
+  return apps
+    .map(([app, { total, running, healthy }]) => {
+      const level = healthy === total ? 'good' : healthy > 0 ? 'partial' : 'bad';
+      return `<span class="app app-${level}"><strong>${escapeHtml(app)}</strong> ${healthy}/${total} healthy, ${running} running</span>`;
+    })
+    .join(' ');
+}
+
+/** @param {StatusReport} report */
+export function renderDocker(report) {
+  const { docker } = report;
+  if (docker.reachable) return `Docker Engine reachable; observed ${since(report.observedAt)}.`;
+  return `<strong>Docker Engine unreachable</strong>: ${escapeHtml(docker.error ?? 'unknown reason')} (since ${since(docker.since)}). Showing the last known view.`;
+}

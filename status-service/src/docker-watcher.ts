@@ -1,0 +1,261 @@
+import { statSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type Docker from 'dockerode';
+import type { Logger } from 'pino';
+import { APP_LABEL, fromInspect, PROJECT_LABEL } from './container-status.ts';
+import type { ContainerEvent, ContainerView, ObservedContainer } from './container-view.ts';
+import type { DockerApi } from './docker-api.ts';
+
+/** The events that change what /status reports. */
+export const WATCHED_ACTIONS = [
+  'create', 'start', 'restart', 'die', 'stop', 'kill', 'pause', 'unpause', 'health_status', 'destroy', 'rename',
+] as const;
+
+export interface WatcherTimings {
+  /** Longest wait for one list, inspect or ping call. */
+  callTimeoutMs: number;
+  /** How often the daemon is pinged while the event stream is quiet, to notice a daemon that hangs. */
+  pingIntervalMs: number;
+  /** First and largest pause between reconnection attempts (doubling in between). */
+  retryMinMs: number;
+  retryMaxMs: number;
+}
+
+export const DEFAULT_TIMINGS: WatcherTimings = { callTimeoutMs: 2_000, pingIntervalMs: 2_000, retryMinMs: 250, retryMaxMs: 5_000 };
+
+const INSPECT_CONCURRENCY = 8;
+
+export interface WatcherOptions {
+  api: DockerApi;
+  view: ContainerView;
+  logger: Logger;
+  /** Only containers of this compose project, when set. */
+  project?: string;
+  /** The socket's path, to say which group owns it when access is denied. */
+  socketPath?: string;
+  timings?: Partial<WatcherTimings>;
+}
+
+class SessionEnded extends Error {}
+class DockerTimeout extends Error {
+  constructor() {
+    super('the Docker Engine did not answer in time');
+  }
+}
+
+/** Why a Docker call failed, in words an operator can act on. */
+export function describeDockerError(err: unknown, socketPath?: string): string {
+  const { code, message } = (err ?? {}) as { code?: string; message?: string };
+  if (err instanceof SessionEnded || err instanceof DockerTimeout) return err.message;
+  if (code === 'ENOENT') return `no Docker socket at ${socketPath ?? 'the configured path'}`;
+  if (code === 'EACCES') return `permission denied on ${socketPath ?? 'the Docker socket'}`;
+  if (code === 'ECONNREFUSED') return 'the Docker Engine refused the connection (daemon stopped?)';
+  return message ? `Docker call failed: ${message}` : 'Docker call failed';
+}
+
+function parseEvent(line: string): ContainerEvent | null {
+  try {
+    const raw = JSON.parse(line) as { Action?: string; Actor?: { ID?: string; Attributes?: Record<string, string> }; timeNano?: number; time?: number };
+    if (!raw.Action || !raw.Actor?.ID) return null;
+    return {
+      id: raw.Actor.ID,
+      action: raw.Action,
+      timeNano: raw.timeNano ?? (raw.time ?? 0) * 1e9,
+      attributes: raw.Actor.Attributes ?? {},
+    };
+  } catch {
+    return null;
+  }
+}
+
+export function observe(info: Docker.ContainerInspectInfo): ObservedContainer {
+  return { fullId: info.Id, container: fromInspect(info), hasHealthCheck: !!info.State?.Health || !!info.Config?.Healthcheck?.Test };
+}
+
+/**
+ * Keeps the view in step with the Docker Engine: subscribes to container events, lists the labelled
+ * containers, then applies each event and re-inspects the container it names. A lost or hanging daemon
+ * marks the view unreachable (keeping what was last seen) and is retried with a growing pause until it
+ * answers again; every reconnect starts with a fresh listing, so nothing missed meanwhile is lost.
+ */
+export class DockerWatcher {
+  readonly #api: DockerApi;
+  readonly #view: ContainerView;
+  readonly #logger: Logger;
+  readonly #labels: string[];
+  readonly #socketPath: string | undefined;
+  readonly #timings: WatcherTimings;
+  readonly #stopping = new AbortController();
+  /** Containers being inspected, and whether another event arrived for them meanwhile. */
+  readonly #inspecting = new Map<string, { again: boolean; generation: number }>();
+  #running: Promise<void> | undefined;
+  #lastLoggedReason: string | undefined;
+
+  constructor({ api, view, logger, project, socketPath, timings }: WatcherOptions) {
+    this.#api = api;
+    this.#view = view;
+    this.#logger = logger;
+    this.#labels = [APP_LABEL, ...(project ? [`${PROJECT_LABEL}=${project}`] : [])];
+    this.#socketPath = socketPath;
+    this.#timings = { ...DEFAULT_TIMINGS, ...timings };
+  }
+
+  start(): void {
+    this.#running ??= this.#run();
+  }
+
+  async stop(): Promise<void> {
+    this.#stopping.abort();
+    await this.#running;
+  }
+
+  async #run(): Promise<void> {
+    let pauseMs = this.#timings.retryMinMs;
+    while (!this.#stopping.signal.aborted) {
+      const session = new AbortController();
+      const stop = () => session.abort();
+      this.#stopping.signal.addEventListener('abort', stop);
+      try {
+        await this.#session(session, () => (pauseMs = this.#timings.retryMinMs));
+      } catch (err) {
+        if (this.#stopping.signal.aborted) break;
+        this.#lostContact(err);
+      } finally {
+        session.abort();
+        this.#stopping.signal.removeEventListener('abort', stop);
+      }
+      await sleep(pauseMs, undefined, { signal: this.#stopping.signal }).catch(() => undefined);
+      pauseMs = Math.min(pauseMs * 2, this.#timings.retryMaxMs);
+    }
+  }
+
+  /** One connection: subscribe, list, then follow events until the stream ends or the daemon stops answering. */
+  async #session(session: AbortController, onSynced: () => void): Promise<void> {
+    const signal = session.signal;
+    const stream = await this.#call((s) => this.#api.containerEvents(this.#labels, WATCHED_ACTIONS, s), session, true);
+    const ended = new Promise<never>((_, reject) => {
+      const end = (err?: Error) => reject(err ?? new SessionEnded('the Docker event stream ended'));
+      stream.on('end', () => end());
+      stream.on('close', () => end());
+      stream.on('error', end);
+      signal.addEventListener('abort', () => end(signal.reason instanceof Error ? signal.reason : undefined));
+    });
+    ended.catch(() => undefined);
+
+    // Events that arrive while the listing is taken wait for it, then apply on top of it.
+    const queued: ContainerEvent[] = [];
+    let synced = false;
+    let partial = '';
+    stream.on('data', (chunk: Buffer | string) => {
+      const lines = (partial + chunk.toString()).split('\n');
+      partial = lines.pop() ?? '';
+      for (const event of lines.map(parseEvent)) {
+        if (!event) continue;
+        if (synced) this.#handle(event, session);
+        else queued.push(event);
+      }
+    });
+
+    const listing = await Promise.race([this.#list(session), ended]);
+    this.#view.replaceAll(listing);
+    synced = true;
+    onSynced();
+    if (this.#lastLoggedReason !== undefined) this.#logger.info({ containers: listing.length }, 'Docker Engine reachable again');
+    else this.#logger.info({ containers: listing.length, labels: this.#labels }, 'watching the assembly\'s containers');
+    this.#lastLoggedReason = undefined;
+    for (const event of queued.splice(0)) this.#handle(event, session);
+
+    const heartbeat = setInterval(() => {
+      this.#call((s) => this.#api.ping(s), session).catch((err: unknown) => {
+        if (!signal.aborted) session.abort(err instanceof Error ? err : new Error(String(err)));
+      });
+    }, this.#timings.pingIntervalMs);
+    try {
+      await ended;
+    } finally {
+      clearInterval(heartbeat);
+    }
+  }
+
+  async #list(session: AbortController): Promise<ObservedContainer[]> {
+    const ids = await this.#call((s) => this.#api.listContainerIds(this.#labels, s), session);
+    const observed: ObservedContainer[] = [];
+    for (let start = 0; start < ids.length; start += INSPECT_CONCURRENCY) {
+      const batch = ids.slice(start, start + INSPECT_CONCURRENCY);
+      const infos = await Promise.all(batch.map((id) => this.#call((s) => this.#api.inspectContainer(id, s), session)));
+      for (const info of infos) if (info) observed.push(observe(info));
+    }
+    return observed;
+  }
+
+  /** Applies the event, then inspects its container; one inspect per container at a time, the newest wins. */
+  #handle(event: ContainerEvent, session: AbortController): void {
+    const generation = this.#view.applyEvent(event);
+    if (generation === null) return;
+    const pending = this.#inspecting.get(event.id);
+    if (pending) {
+      pending.again = true;
+      pending.generation = generation;
+      return;
+    }
+    const state = { again: false, generation };
+    this.#inspecting.set(event.id, state);
+    void (async () => {
+      try {
+        do {
+          state.again = false;
+          const asked = state.generation;
+          const info = await this.#call((s) => this.#api.inspectContainer(event.id, s), session);
+          this.#view.applyInspect(event.id, asked, info ? observe(info) : null);
+        } while (state.again && !session.signal.aborted);
+      } catch (err) {
+        // The session's own failure handling covers a daemon that went away; the event's effect stays applied.
+        if (!session.signal.aborted) this.#logger.warn({ container: event.id.slice(0, 12), reason: describeDockerError(err, this.#socketPath) }, 'inspect failed');
+      } finally {
+        this.#inspecting.delete(event.id);
+      }
+    })();
+  }
+
+  /**
+   * One Docker call, cut off after the call timeout or when the session ends. A call whose answer lives
+   * on (the event stream) gets only the session's signal: the timeout bounds the wait for it to open,
+   * and if it fires the session is abandoned so a late stream closes too.
+   */
+  async #call<T>(call: (signal: AbortSignal) => Promise<T>, session: AbortController, outlives = false): Promise<T> {
+    const timeout = AbortSignal.timeout(this.#timings.callTimeoutMs);
+    const signal = outlives ? session.signal : AbortSignal.any([session.signal, timeout]);
+    const gaveUp = AbortSignal.any([session.signal, timeout]);
+    // Settles on abort even if the client library does not, so no call can outlive its timeout.
+    const aborted = new Promise<never>((_, reject) =>
+      gaveUp.addEventListener('abort', () => reject(timeout.aborted ? new DockerTimeout() : session.signal.reason), { once: true }),
+    );
+    aborted.catch(() => undefined);
+    try {
+      return await Promise.race([call(signal), aborted]);
+    } catch (err) {
+      if (!timeout.aborted) throw err;
+      if (outlives) session.abort(new DockerTimeout());
+      throw new DockerTimeout();
+    }
+  }
+
+  #lostContact(err: unknown): void {
+    const reason = describeDockerError(err, this.#socketPath);
+    this.#view.markUnreachable(reason);
+    if (reason === this.#lastLoggedReason) return;
+    this.#lastLoggedReason = reason;
+    if ((err as { code?: string } | null)?.code === 'EACCES') this.#logger.error(this.#permissionAdvice());
+    else this.#logger.warn({ reason }, 'Docker Engine unreachable: serving the last known view, reconnecting');
+  }
+
+  #permissionAdvice(): string {
+    const groups = process.getgroups?.().join(',') ?? 'unknown';
+    try {
+      const gid = statSync(this.#socketPath ?? '').gid;
+      return `permission denied on ${this.#socketPath}: the socket belongs to group ${gid}, this process has groups ${groups}; set DOCKER_GID=${gid} in .env (compose adds it with group_add) and recreate the container`;
+    } catch {
+      return `permission denied on ${this.#socketPath}: this process has groups ${groups}; set DOCKER_GID in .env to the socket's group id (stat -c %g /var/run/docker.sock)`;
+    }
+  }
+}

@@ -1,0 +1,66 @@
+import { readFileSync } from 'node:fs';
+import Router from '@koa/router';
+import { forwardedPrefix } from 'service-kit/forwarded-prefix';
+// The page's renderer is plain JavaScript because the browser runs the same file for live updates.
+import { escapeHtml, renderDocker, renderRows, renderSummary } from '../../public/status-view.js';
+import type { StatusReporter } from '../status-report.ts';
+
+const PUBLIC_DIR = new URL('../../public/', import.meta.url);
+const ASSET_TYPES: Record<string, string> = {
+  'status-page.css': 'text/css; charset=utf-8',
+  'status-page.js': 'text/javascript; charset=utf-8',
+  'status-view.js': 'text/javascript; charset=utf-8',
+};
+const ASSETS = new Map(
+  Object.entries(ASSET_TYPES).map(([name, type]) => [name, { type, bytes: readFileSync(new URL(name, PUBLIC_DIR)) }]),
+);
+
+/**
+ * GET /: the assembly's landing page, one row per container. Rendered complete on the server; a small
+ * script (no framework, no inline code, so a strict Content-Security-Policy holds) keeps it live.
+ */
+export function pageRoutes(reporter: StatusReporter, showDocs: boolean): Router {
+  const router = new Router();
+  router.get('/', (ctx) => {
+    const prefix = escapeHtml(forwardedPrefix(ctx));
+    const report = reporter.report();
+    const docsLink = showDocs ? ` · <a href="${prefix}/swagger">API documentation</a>` : '';
+    ctx.set('Cache-Control', 'no-store');
+    ctx.type = 'text/html; charset=utf-8';
+    ctx.body = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Assembly status</title>
+<noscript><meta http-equiv="refresh" content="5"></noscript>
+<link rel="stylesheet" href="${prefix}/assets/status-page.css">
+<script type="module" src="${prefix}/assets/status-page.js"></script>
+</head>
+<body data-stream="${prefix}/status/stream" data-updated-at="${escapeHtml(report.observedAt)}">
+<header>
+<h1>Assembly status <span id="live" class="live">static</span></h1>
+<p id="summary">${renderSummary(report)}</p>
+<p id="docker" class="${report.docker.reachable ? 'docker' : 'docker docker-unreachable'}">${renderDocker(report)}</p>
+</header>
+<table>
+<thead><tr><th>App</th><th>Replica</th><th>Name</th><th>Id</th><th>State</th><th>Health</th><th>Gateway</th><th>Since</th></tr></thead>
+<tbody id="containers">
+${renderRows(report)}
+</tbody>
+</table>
+<footer><a href="${prefix}/status">/status</a> (JSON) · <a href="${prefix}/status/stream">/status/stream</a> (server-sent events)${docsLink}</footer>
+</body>
+</html>
+`;
+  });
+
+  router.get('/assets/:name', (ctx, next) => {
+    const asset = ASSETS.get(ctx.params.name ?? '');
+    if (!asset) return next();
+    ctx.type = asset.type;
+    ctx.set('Cache-Control', 'no-cache');
+    ctx.body = asset.bytes;
+  });
+  return router;
+}

@@ -1,0 +1,240 @@
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import test from 'ava';
+import Docker from 'dockerode';
+import { chromium } from 'playwright-core';
+import { ContainerView } from '../src/container-view.ts';
+import { dockerodeApi } from '../src/docker-api.ts';
+import { DockerWatcher } from '../src/docker-watcher.ts';
+import { captureLogs, eventually, startApp, type RunningApp } from './helpers.ts';
+
+// Against the real Docker Engine: labelled containers of a project of their own, started, stopped,
+// killed and removed, while the service watches. Every container this file starts is removed afterwards.
+
+const SOCKET = '/var/run/docker.sock';
+const IMAGE = process.env.NODE_IMAGE ?? 'local/node:24';
+const PROJECT = `status-it-${process.pid}-${Date.now().toString(36)}`;
+const CHROMIUM = '/usr/bin/chromium';
+const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/', import.meta.url));
+/** How fast a stop, kill or start must show in /status: the service's contract. */
+const VISIBLE_WITHIN_MS = 1_000;
+
+const docker = new Docker({ socketPath: SOCKET });
+
+async function engineProblem(): Promise<string | undefined> {
+  try {
+    await docker.ping();
+  } catch (err) {
+    return `no Docker Engine at ${SOCKET} (${(err as Error).message}); run ../shared/airgap/docker-up.sh`;
+  }
+  try {
+    await docker.getImage(IMAGE).inspect();
+  } catch {
+    return `image ${IMAGE} is missing; run ../shared/airgap/node-image.sh 24`;
+  }
+  return undefined;
+}
+
+const skipReason = await engineProblem();
+if (skipReason) console.log(`status-service Docker integration tests skipped: ${skipReason}`);
+const engineTest = skipReason ? test.serial.skip : test.serial;
+const browserTest = skipReason || !existsSync(CHROMIUM) ? test.serial.skip : test.serial;
+if (!skipReason && !existsSync(CHROMIUM)) console.log(`status page browser test skipped: no ${CHROMIUM} (apt-get install chromium)`);
+
+/** A small labelled container that stops at once on SIGTERM and reports healthy within a second or two. */
+async function startLabelled(app: string, number: number, project = PROJECT): Promise<Docker.Container> {
+  const container = await docker.createContainer({
+    Image: IMAGE,
+    name: `${project}_${app}_${number}`,
+    Cmd: ['node', '-e', "process.on('SIGTERM', () => process.exit(0)); setInterval(() => {}, 1000)"],
+    Labels: { 'assembly.app': app, 'com.docker.compose.project': project, 'com.docker.compose.container-number': String(number) },
+    Healthcheck: { Test: ['CMD', 'node', '-e', 'process.exit(0)'], Interval: 500_000_000, Timeout: 2_000_000_000, Retries: 3 },
+    HostConfig: { NetworkMode: 'bridge' },
+  });
+  await container.start();
+  return container;
+}
+
+async function removeProjects(): Promise<void> {
+  for (const project of [PROJECT, `${PROJECT}-other`]) {
+    const left = await docker.listContainers({ all: true, filters: { label: [`com.docker.compose.project=${project}`] } });
+    await Promise.all(left.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
+  }
+}
+
+interface Watched extends RunningApp {
+  stop: () => Promise<void>;
+}
+
+/** The service as server.ts wires it, on an ephemeral port, watching `dockerHost` for PROJECT's containers. */
+async function watchedApp(socketPath = SOCKET, appEnv: 'development' | 'production' = 'production'): Promise<Watched> {
+  const view = new ContainerView(`unix://${socketPath}`);
+  const app = await startApp({ view, appEnv });
+  const { logger } = captureLogs();
+  const watcher = new DockerWatcher({ api: dockerodeApi({ socketPath }), view, logger, project: PROJECT, socketPath });
+  watcher.start();
+  return { ...app, stop: async () => { await watcher.stop(); await app.close(); } };
+}
+
+async function status(app: RunningApp, query = '') {
+  const response = await fetch(`${app.url}/status${query}`, { signal: AbortSignal.timeout(2_000) });
+  return { status: response.status, body: (await response.json()) as Record<string, any> };
+}
+
+async function stateOf(app: RunningApp, container: Docker.Container): Promise<Record<string, any> | undefined> {
+  const { status: code, body } = await status(app, `?id=${container.id.slice(0, 12)}`);
+  return code === 200 ? body.container : undefined;
+}
+
+let app: Watched;
+let replicas: Docker.Container[] = [];
+
+test.before(async () => {
+  if (skipReason) return;
+  await removeProjects();
+  replicas = await Promise.all([1, 2, 3].map((n) => startLabelled('storage', n)));
+  await startLabelled('gateway', 1);
+  await startLabelled('storage', 1, `${PROJECT}-other`);
+  await docker.createContainer({ Image: IMAGE, name: `${PROJECT}_unlabelled`, Cmd: ['true'], Labels: { 'com.docker.compose.project': PROJECT } });
+  app = await watchedApp();
+});
+
+test.after.always(async () => {
+  if (skipReason) return;
+  await app?.stop();
+  await removeProjects();
+});
+
+engineTest("lists the project's labelled containers only, and sees them become healthy", async (t) => {
+  const { value: body } = await eventually(
+    async () => {
+      const { body } = await status(app);
+      return body.apps?.storage?.healthy === 3 && body.apps?.gateway?.healthy === 1 ? body : undefined;
+    },
+    { deadlineMs: 15_000, what: 'every container healthy' },
+  );
+  t.deepEqual(body.apps, { gateway: { total: 1, running: 1, healthy: 1 }, storage: { total: 3, running: 3, healthy: 3 } });
+  t.deepEqual(body.containers.map((c: any) => `${c.appName}/${c.replica}`), ['gateway/1', 'storage/1', 'storage/2', 'storage/3']);
+  t.true(body.containers.every((c: any) => /^[0-9a-f]{12}$/.test(c.id) && c.addresses.length === 1 && c.startedAt));
+  t.is(body.containers[1].name, `${PROJECT}_storage_1`);
+});
+
+engineTest('docker stop shows as exited within 1 s', async (t) => {
+  const [replica] = replicas;
+  await replica!.stop({ t: 5 });
+  const seen = await eventually(async () => (await stateOf(app, replica!))?.state === 'exited', { deadlineMs: VISIBLE_WITHIN_MS, what: 'exited in /status' });
+  t.true(seen.value);
+  t.like(await stateOf(app, replica!), { health: 'none', exitCode: 0 });
+});
+
+engineTest('docker kill shows as exited with code 137 within 1 s', async (t) => {
+  const replica = replicas[1]!;
+  await replica.kill();
+  await eventually(async () => (await stateOf(app, replica))?.state === 'exited', { deadlineMs: VISIBLE_WITHIN_MS, what: 'exited in /status' });
+  await eventually(async () => (await stateOf(app, replica))?.exitCode === 137, { what: 'exit code 137' });
+  const { body } = await status(app, '?appName=storage');
+  t.deepEqual(body.apps.storage, { total: 3, running: 1, healthy: 1 });
+});
+
+engineTest('docker start shows as running within 1 s, then healthy', async (t) => {
+  const [first, second] = replicas;
+  await Promise.all([first!.start(), second!.start()]);
+  await eventually(async () => (await stateOf(app, first!))?.state === 'running' && (await stateOf(app, second!))?.state === 'running', {
+    deadlineMs: VISIBLE_WITHIN_MS,
+    what: 'running in /status',
+  });
+  await eventually(async () => (await status(app, '?appName=storage')).body.apps.storage.healthy === 3, { deadlineMs: 15_000, what: 'healthy again' });
+  t.is((await stateOf(app, first!))?.exitCode, null);
+});
+
+engineTest('a new labelled container appears, a removed one disappears', async (t) => {
+  const added = await startLabelled('storage', 4);
+  await eventually(async () => (await stateOf(app, added))?.state === 'running', { deadlineMs: VISIBLE_WITHIN_MS, what: 'new container in /status' });
+  await added.remove({ force: true });
+  await eventually(async () => (await status(app, `?id=${added.id}`)).status === 404, { deadlineMs: VISIBLE_WITHIN_MS, what: 'removed container gone' });
+  t.is((await status(app, '?appName=storage')).body.containers.length, 3);
+});
+
+/** A stand-in for the daemon's socket that the test can take away and give back. */
+function socketProxy(path: string) {
+  const connections = new Set<Socket>();
+  let server: Server | undefined;
+  return {
+    open: () =>
+      new Promise<void>((resolve) => {
+        server = createServer((client) => {
+          const upstream = connect(SOCKET);
+          for (const socket of [client, upstream]) {
+            connections.add(socket);
+            socket.on('close', () => connections.delete(socket));
+            socket.on('error', () => undefined);
+          }
+          client.pipe(upstream).pipe(client);
+        });
+        server.listen(path, resolve);
+      }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of connections) socket.destroy();
+        if (server) server.close(() => resolve());
+        else resolve();
+      }),
+  };
+}
+
+engineTest('an unreachable daemon is a 503 within 1 s with the reason; the service recovers when it returns', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'status-docker-'));
+  const path = join(dir, 'docker.sock');
+  const proxy = socketProxy(path);
+  const watched = await watchedApp(path);
+  t.teardown(async () => {
+    await watched.stop();
+    await proxy.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const missing = await eventually(async () => (await status(watched)).status === 503, { deadlineMs: VISIBLE_WITHIN_MS, what: '503 with no socket' });
+  t.true(missing.value);
+  const { body: noSocket } = await status(watched);
+  t.like(noSocket, { type: 'urn:assembly:problem:docker-unreachable', lastKnown: null });
+  t.regex(noSocket.detail, new RegExp(`no Docker socket at ${path}`));
+
+  await proxy.open();
+  await eventually(async () => (await status(watched)).status === 200, { deadlineMs: 8_000, what: 'recovery once the socket exists' });
+  t.is((await status(watched, '?appName=storage')).body.containers.length, 3);
+
+  await proxy.close();
+  await eventually(async () => (await status(watched)).status === 503, { deadlineMs: VISIBLE_WITHIN_MS, what: '503 once the daemon is gone' });
+  const { body: lost } = await status(watched);
+  t.is(lost.lastKnown.containers.length, 4, 'the last known view is kept');
+  t.is(typeof lost.lastKnownAgeSeconds, 'number');
+
+  await proxy.open();
+  await eventually(async () => (await status(watched)).status === 200, { deadlineMs: 8_000, what: 'recovery once the daemon is back' });
+  t.pass();
+});
+
+browserTest('the status page renders the replicas in Chromium and updates live when one stops', async (t) => {
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  t.teardown(() => browser.close());
+  const page = await browser.newPage({ viewport: { width: 1200, height: 500 } });
+  const errors: string[] = [];
+  page.on('pageerror', (err) => errors.push(err.message));
+  await page.goto(`${app.url}/`);
+  await page.waitForSelector('#live.live-live', { timeout: 5_000 });
+  t.is(await page.locator('tr[data-app="storage"]').count(), 3);
+  const replica = replicas[2]!;
+  const state = page.locator(`tr[data-id="${replica.id.slice(0, 12)}"] td.state`);
+  t.is(await state.textContent(), 'running');
+
+  await replica.stop({ t: 5 });
+  await page.waitForSelector(`tr[data-id="${replica.id.slice(0, 12)}"] td.state-exited`, { timeout: 5_000 });
+  t.regex((await state.textContent()) ?? '', /^exited/);
+  t.regex((await page.locator('#summary').textContent()) ?? '', /storage 2\/3 healthy, 2 running/);
+  mkdirSync(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: join(ARTIFACTS, 'status-page.png'), fullPage: true });
+  t.deepEqual(errors, []);
+});

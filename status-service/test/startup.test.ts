@@ -1,0 +1,74 @@
+import { fileURLToPath } from 'node:url';
+import test from 'ava';
+import { runUntilExit, startServerProcess } from 'service-kit/testing/processes';
+import { loadConfig } from '../src/config.ts';
+import { parseDockerHost } from '../src/docker-api.ts';
+
+const SERVER_ENTRY = fileURLToPath(new URL('../src/server.ts', import.meta.url));
+
+test('defaults: port 3000, production, the local Docker socket, every project, no gateway API', (t) => {
+  t.deepEqual(loadConfig({}), {
+    port: 3000,
+    appEnv: 'production',
+    logLevel: 'info',
+    dockerHost: 'unix:///var/run/docker.sock',
+    dockerEndpoint: { socketPath: '/var/run/docker.sock' },
+    project: undefined,
+    traefikApiUrl: undefined,
+  });
+});
+
+test('every variable is read; DOCKER_HOST as the Docker CLI reads it', (t) => {
+  t.like(
+    loadConfig({ PORT: '8080', APP_ENV: 'development', LOG_LEVEL: 'debug', DOCKER_HOST: 'tcp://127.0.0.1:2375', ASSEMBLY_PROJECT: 'assembly-dev', TRAEFIK_API_URL: 'http://gateway:8082' }),
+    { port: 8080, appEnv: 'development', logLevel: 'debug', dockerEndpoint: { host: '127.0.0.1', port: 2375 }, project: 'assembly-dev', traefikApiUrl: 'http://gateway:8082' },
+  );
+  t.deepEqual(parseDockerHost('unix:///run/user/1000/docker.sock'), { socketPath: '/run/user/1000/docker.sock' });
+  t.deepEqual(parseDockerHost('tcp://[::1]:2375'), { host: '::1', port: 2375 });
+  t.is(parseDockerHost('ssh://me@host'), null);
+  t.is(parseDockerHost('unix://relative.sock'), null);
+});
+
+const badValues: Array<[Record<string, string>, RegExp]> = [
+  [{ DOCKER_HOST: 'ssh://me@host' }, /DOCKER_HOST must be unix:\/\/\/path\/to\/socket or tcp:\/\/host:port \(got "ssh:\/\/me@host"\)/],
+  [{ DOCKER_HOST: 'tcp://host:99999' }, /DOCKER_HOST must be/],
+  [{ ASSEMBLY_PROJECT: 'My Project' }, /ASSEMBLY_PROJECT must be a compose project name/],
+  [{ TRAEFIK_API_URL: 'gateway:8082' }, /TRAEFIK_API_URL must be an http\(s\) URL/],
+  [{ TRAEFIK_API_URL: 'ftp://gateway' }, /TRAEFIK_API_URL must be an http\(s\) URL/],
+  [{ PORT: '65536' }, /PORT must be an integer from 0 to 65535/],
+];
+for (const [env, message] of badValues) {
+  test(`a bad ${Object.entries(env)[0]!.join('=')} is refused with a message naming the variable`, (t) => {
+    t.throws(() => loadConfig(env), { name: 'ConfigError', message });
+  });
+}
+
+test('the server refuses a bad setting at once: exit 1, one line, no stack', async (t) => {
+  const { code, stderr } = await runUntilExit(SERVER_ENTRY, { DOCKER_HOST: 'ssh://me@host' });
+  t.is(code, 1);
+  t.is(stderr.trim().split('\n').length, 1);
+  t.regex(stderr, /^status-service: invalid configuration: DOCKER_HOST must be/);
+});
+
+test('without a Docker Engine it still starts and serves: /healthz degraded, /status 503', async (t) => {
+  const server = await startServerProcess(SERVER_ENTRY, { DOCKER_HOST: 'unix:///nonexistent/docker.sock' });
+  t.teardown(() => server.kill('SIGKILL'));
+  const health = await fetch(`${server.url}/healthz`);
+  t.is(health.status, 200);
+  t.like(await health.json(), { status: 'degraded', docker: { reachable: false, error: 'no Docker socket at /nonexistent/docker.sock' } });
+  t.is((await fetch(`${server.url}/status`)).status, 503);
+});
+
+test('SIGTERM ends live streams, stops watching and exits 0 without waiting for subscribers', async (t) => {
+  const server = await startServerProcess(SERVER_ENTRY, { DOCKER_HOST: 'unix:///nonexistent/docker.sock' });
+  t.teardown(() => server.kill('SIGKILL'));
+  const subscriber = await fetch(`${server.url}/status/stream`);
+  const reader = subscriber.body!.getReader();
+  await reader.read();
+  server.kill('SIGTERM');
+  const { code } = await server.exit;
+  t.is(code, 0);
+  let ended = false;
+  while (!ended) ended = (await reader.read()).done;
+  t.true(ended, 'the stream was ended by the server');
+});

@@ -1,0 +1,63 @@
+import test from 'ava';
+import { observe } from '../src/docker-watcher.ts';
+import { event, IDS, inspectInfo } from './fixtures.ts';
+import { startApp } from './helpers.ts';
+
+test('the page lists every container, server-rendered, with links that keep the gateway prefix', async (t) => {
+  const app = await startApp({ appEnv: 'development' });
+  t.teardown(app.close);
+  app.view.replaceAll([
+    observe(inspectInfo({ id: IDS.storage1, number: 1, health: 'healthy' })),
+    observe(inspectInfo({ id: IDS.storage2, number: 2, name: '<img src=x onerror=alert(1)>' })),
+  ]);
+  const response = await fetch(`${app.url}/`, { headers: { 'X-Forwarded-Prefix': '/statussvc' } });
+  const html = await response.text();
+  t.is(response.headers.get('content-type'), 'text/html; charset=utf-8');
+  t.is((html.match(/<tr data-id=/g) ?? []).length, 2);
+  t.true(html.includes('&lt;img src=x onerror=alert(1)&gt;'), 'names from Docker are escaped');
+  t.false(html.includes('<img src=x'));
+  t.true(html.includes('<noscript><meta http-equiv="refresh" content="5"></noscript>'));
+  t.true(html.includes('src="/statussvc/assets/status-page.js"'));
+  t.true(html.includes('data-stream="/statussvc/status/stream"'));
+  t.true(html.includes('href="/statussvc/swagger"'));
+  t.false(/<script>(?!<\/script>)/.test(html), 'no inline script (the gateway sets a strict CSP)');
+  for (const asset of ['status-page.js', 'status-view.js', 'status-page.css']) {
+    t.is((await fetch(`${app.url}/assets/${asset}`)).status, 200, asset);
+  }
+  t.is((await fetch(`${app.url}/assets/nope.js`)).status, 404);
+});
+
+test('/status/stream sends the report at once and again after a change', async (t) => {
+  const app = await startApp();
+  t.teardown(app.close);
+  app.view.replaceAll([observe(inspectInfo({ id: IDS.storage1, number: 1 }))]);
+  const controller = new AbortController();
+  t.teardown(() => controller.abort());
+  const response = await fetch(`${app.url}/status/stream`, { signal: controller.signal });
+  t.regex(response.headers.get('content-type') ?? '', /^text\/event-stream/);
+  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+  const reports: any[] = [];
+  let buffered = '';
+  const nextReport = async () => {
+    for (;;) {
+      const complete = buffered.indexOf('\n\n');
+      if (complete >= 0) {
+        const message = buffered.slice(0, complete);
+        buffered = buffered.slice(complete + 2);
+        const data = message.split('\n').find((line) => line.startsWith('data: '));
+        if (data) return JSON.parse(data.slice(6));
+        continue;
+      }
+      const { value, done } = await reader.read();
+      if (done) throw new Error('stream ended');
+      buffered += value;
+    }
+  };
+  reports.push(await nextReport());
+  t.is(reports[0].containers[0].state, 'running');
+  app.view.applyEvent(event(IDS.storage1, 'die', 1, { exitCode: '143' }));
+  // A report of the listing may still be on its way; the change follows it.
+  for (let i = 0; i < 3 && reports.at(-1).containers[0].state === 'running'; i++) reports.push(await nextReport());
+  t.like(reports.at(-1).containers[0], { state: 'exited', exitCode: 143 });
+  t.is(app.stream.clientCount, 1);
+});
