@@ -47,16 +47,12 @@ export class Stack {
   readonly baseUrl: string;
   readonly env: NodeJS.ProcessEnv;
   readonly #compose: string[];
-  readonly #files: string[];
 
   private constructor(port: number) {
     this.project = process.env.E2E_PROJECT ?? 'assembly-e2e';
     this.port = port;
     this.baseUrl = `http://127.0.0.1:${port}`;
     this.#compose = composeCommand();
-    // E2E_COMPOSE_FILES: extra override files (colon-separated), e.g. to swap in a stand-in service.
-    const extra = (process.env.E2E_COMPOSE_FILES ?? '').split(':').filter(Boolean);
-    this.#files = ['docker-compose.yml', ...extra].flatMap((file) => ['-f', file]);
     // The shell's environment wins over the env file in both docker-compose 1.29 and Compose v2.
     this.env = {
       ...process.env,
@@ -78,7 +74,7 @@ export class Stack {
 
   composeArgs(args: string[]): [string, string[]] {
     const [command = 'docker-compose', ...pre] = this.#compose;
-    return [command, [...pre, '--env-file', '.env.dev', '-p', this.project, ...this.#files, ...args]];
+    return [command, [...pre, '--env-file', '.env.dev', '-p', this.project, '-f', 'docker-compose.yml', ...args]];
   }
 
   async compose(args: string[], timeoutMs = 600_000): Promise<string> {
