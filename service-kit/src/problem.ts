@@ -1,5 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import type { Context, Middleware } from 'koa';
+import { forwardedPrefix } from './forwarded-prefix.ts';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
@@ -64,7 +65,8 @@ function kindOf(title: string): string {
 }
 
 function describe(err: unknown, ctx: Context): { problem: ProblemDocument; headers: Record<string, string> } {
-  const instance = ctx.originalUrl;
+  // The URL as the client wrote it: behind the gateway, with the prefix the gateway stripped.
+  const instance = forwardedPrefix(ctx) + ctx.originalUrl;
   if (err instanceof HttpProblem) {
     return {
       problem: {

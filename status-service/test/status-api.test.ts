@@ -196,3 +196,10 @@ test('OpenAPI and Swagger UI exist in development only', async (t) => {
   t.is((await fetch(`${prod.url}/openapi.json`)).status, 404);
   t.is((await fetch(`${prod.url}/swagger`)).status, 404);
 });
+
+test("behind the gateway a problem's instance is the URL the client asked for", async (t) => {
+  const app = await withAssembly();
+  t.teardown(app.close);
+  const response = await fetch(`${app.url}/status?id=zz`, { headers: { 'X-Forwarded-Prefix': '/statussvc' } });
+  t.is(((await response.json()) as { instance: string }).instance, '/statussvc/status?id=zz');
+});
