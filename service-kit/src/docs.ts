@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import Router from '@koa/router';
+import { assetRoutes } from './assets.ts';
 import { forwardedPrefix } from './forwarded-prefix.ts';
 
 const SWAGGER_ASSETS: Record<string, string> = {
@@ -21,9 +21,6 @@ export function docsRoutes(title: string, document: object): Router {
   const spec = JSON.stringify(document);
   // Only the files are needed: importing the package would load the whole browser bundle into Node.
   const assetDir = dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
-  const assets = new Map(
-    Object.entries(SWAGGER_ASSETS).map(([name, type]) => [name, { type, bytes: readFileSync(join(assetDir, name)) }]),
-  );
 
   router.get('/openapi.json', (ctx) => {
     ctx.type = 'application/json';
@@ -49,13 +46,7 @@ export function docsRoutes(title: string, document: object): Router {
     ctx.body = SWAGGER_INIT;
   });
 
-  router.get('/swagger/:asset', (ctx, next) => {
-    const asset = assets.get(ctx.params.asset ?? '');
-    if (!asset) return next();
-    ctx.type = asset.type;
-    ctx.set('Cache-Control', 'public, max-age=86400');
-    ctx.body = asset.bytes;
-  });
+  router.use(assetRoutes('/swagger', assetDir, SWAGGER_ASSETS, 'public, max-age=86400').routes());
 
   return router;
 }

@@ -1,8 +1,21 @@
 import { STATUS_CODES } from 'node:http';
 import type { Context, Middleware } from 'koa';
+import { z } from 'zod';
 import { forwardedPrefix } from './forwarded-prefix.ts';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+/** The shape of every problem answer, for the services' OpenAPI documents. */
+export const ProblemSchema = z
+  .looseObject({
+    type: z.string(),
+    title: z.string(),
+    status: z.int(),
+    detail: z.string(),
+    instance: z.string().optional(),
+    requestId: z.string().optional(),
+  })
+  .meta({ id: 'Problem', description: 'RFC 9457 problem details.' });
 
 /** RFC 9457 problem details; extension members sit beside the standard ones. */
 export interface ProblemDocument {

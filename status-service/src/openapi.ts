@@ -1,6 +1,7 @@
+import { ProblemSchema } from 'service-kit/problem';
 import { createDocument } from 'zod-openapi';
 import { z } from 'zod';
-import { Health, Problem, SingleContainerReport, StatusQuery, StatusReport, UnavailableParams } from './schemas.ts';
+import { Health, SingleContainerReport, StatusQuery, StatusReport, UnavailableParams } from './schemas.ts';
 
 const traceHeaders = z.object({
   'X-Request-Id': z.string().meta({ description: "The caller's X-Request-Id if sane, otherwise a new UUID." }),
@@ -11,7 +12,7 @@ function json(description: string, schema: z.ZodType) {
 }
 
 function problem(description: string) {
-  return { description, headers: traceHeaders, content: { 'application/problem+json': { schema: Problem } } };
+  return { description, headers: traceHeaders, content: { 'application/problem+json': { schema: ProblemSchema } } };
 }
 
 /** The OpenAPI 3.1 document, generated from the same schemas that validate the queries and shape the answers. */

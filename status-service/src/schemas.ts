@@ -104,14 +104,3 @@ export const Health = z
   })
   .meta({ id: 'Health' });
 export type Health = z.output<typeof Health>;
-
-export const Problem = z
-  .looseObject({
-    type: z.string(),
-    title: z.string(),
-    status: z.int(),
-    detail: z.string(),
-    instance: z.string().optional(),
-    requestId: z.string().optional(),
-  })
-  .meta({ id: 'Problem', description: 'RFC 9457 problem details.' });

@@ -1,6 +1,7 @@
+import { ProblemSchema } from 'service-kit/problem';
 import { createDocument } from 'zod-openapi';
 import { z } from 'zod';
-import { Faults, Health, ItemParams, PartitionIndex, PartitionList, PartitionParams, Problem, StoredItem } from './schemas.ts';
+import { Faults, Health, ItemParams, PartitionIndex, PartitionList, PartitionParams, StoredItem } from './schemas.ts';
 
 const traceHeaders = {
   'X-Replica-Id': z.string().meta({ description: 'The replica that answered.' }),
@@ -12,7 +13,7 @@ function json(description: string, schema: z.ZodType) {
 }
 
 function problem(description: string) {
-  return { description, headers: z.object(traceHeaders), content: { 'application/problem+json': { schema: Problem } } };
+  return { description, headers: z.object(traceHeaders), content: { 'application/problem+json': { schema: ProblemSchema } } };
 }
 
 const dataErrors = {

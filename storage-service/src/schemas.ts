@@ -49,14 +49,3 @@ export const Faults = z
   })
   .meta({ id: 'Faults', description: 'Faults injected into this replica; omitted fields are switched off.' });
 export type Faults = z.output<typeof Faults>;
-
-export const Problem = z
-  .looseObject({
-    type: z.string(),
-    title: z.string(),
-    status: z.int(),
-    detail: z.string(),
-    instance: z.string().optional(),
-    requestId: z.string().optional(),
-  })
-  .meta({ id: 'Problem', description: 'RFC 9457 problem details.' });

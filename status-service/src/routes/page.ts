@@ -1,19 +1,17 @@
-import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import Router from '@koa/router';
+import { assetRoutes } from 'service-kit/assets';
 import { forwardedPrefix } from 'service-kit/forwarded-prefix';
 // The page's renderer is plain JavaScript because the browser runs the same file for live updates.
 import { escapeHtml, renderDocker, renderRows, renderSummary } from '../../public/status-view.js';
 import type { StatusReporter } from '../status-report.ts';
 
-const PUBLIC_DIR = new URL('../../public/', import.meta.url);
+const PUBLIC_DIR = fileURLToPath(new URL('../../public/', import.meta.url));
 const ASSET_TYPES: Record<string, string> = {
   'status-page.css': 'text/css; charset=utf-8',
   'status-page.js': 'text/javascript; charset=utf-8',
   'status-view.js': 'text/javascript; charset=utf-8',
 };
-const ASSETS = new Map(
-  Object.entries(ASSET_TYPES).map(([name, type]) => [name, { type, bytes: readFileSync(new URL(name, PUBLIC_DIR)) }]),
-);
 
 /**
  * GET /: the assembly's landing page, one row per container. Rendered complete on the server; a small
@@ -55,12 +53,7 @@ ${renderRows(report)}
 `;
   });
 
-  router.get('/assets/:name', (ctx, next) => {
-    const asset = ASSETS.get(ctx.params.name ?? '');
-    if (!asset) return next();
-    ctx.type = asset.type;
-    ctx.set('Cache-Control', 'no-cache');
-    ctx.body = asset.bytes;
-  });
+  // no-cache: revalidated on every load, so a new deployment's page never runs an old script.
+  router.use(assetRoutes('/assets', PUBLIC_DIR, ASSET_TYPES, 'no-cache').routes());
   return router;
 }
