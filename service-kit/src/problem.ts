@@ -35,6 +35,8 @@ export interface ProblemInit {
   detail: string;
   extensions?: Record<string, unknown>;
   headers?: Record<string, string>;
+  /** The URL the problem is about, when it is not the request's own (e.g. an error page asked by the gateway). */
+  instance?: string;
 }
 
 export function problemType(kind: string): string {
@@ -48,6 +50,7 @@ export class HttpProblem extends Error {
   readonly title: string;
   readonly extensions: Record<string, unknown>;
   readonly headers: Record<string, string>;
+  readonly instance: string | undefined;
 
   constructor(init: ProblemInit) {
     super(init.detail);
@@ -57,6 +60,7 @@ export class HttpProblem extends Error {
     this.title = init.title;
     this.extensions = init.extensions ?? {};
     this.headers = init.headers ?? {};
+    this.instance = init.instance;
   }
 }
 
@@ -87,7 +91,7 @@ function describe(err: unknown, ctx: Context): { problem: ProblemDocument; heade
         title: err.title,
         status: err.status,
         detail: err.message,
-        instance,
+        instance: err.instance ?? instance,
         ...err.extensions,
       },
       headers: err.headers,

@@ -15,8 +15,8 @@ async function withAssembly(options: Parameters<typeof startApp>[0] = {}): Promi
   return app;
 }
 
-async function getJson(url: string) {
-  const response = await fetch(url);
+async function getJson(url: string, headers: Record<string, string> = {}) {
+  const response = await fetch(url, { headers });
   return { status: response.status, headers: response.headers, body: (await response.json()) as Record<string, any> };
 }
 
@@ -122,6 +122,8 @@ test('/unavailable/:app is always a 503 problem with the app counts and where to
   const posted = await fetch(`${app.url}/unavailable/storage`, { method: 'POST' });
   t.is(posted.status, 503, 'whatever method the gateway forwards');
   t.is((await fetch(`${app.url}/unavailable/NOPE!`)).status, 400);
+  const rewritten = await getJson(`${app.url}/unavailable/storage`, { 'X-Replaced-Path': '/storagesvc/data/products/p-1' });
+  t.is(rewritten.body.instance, '/storagesvc/data/products/p-1', 'the path the client asked for, kept by the gateway');
 });
 
 test('/healthz is 200 while serving, degraded while Docker is unreachable; /health answers the same', async (t) => {

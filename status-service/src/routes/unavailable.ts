@@ -6,6 +6,8 @@ import type { StatusReporter } from '../status-report.ts';
 
 /** Where, behind the gateway, a client sees which replicas are up. */
 const STATUS_URL = '/statussvc/status';
+/** Traefik's replacePath keeps the path the client asked for in this header. */
+const CLIENT_PATH = /^\/[A-Za-z0-9._~!$&'()*+,;=:@%\/-]{0,1023}$/;
 
 /**
  * The gateway's answer when no replica of an app can take a request (its fallback router and its
@@ -17,6 +19,7 @@ export function unavailableRoutes(reporter: StatusReporter): Router {
     const { appName } = parseInput(UnavailableParams, ctx.params, 'path');
     const { total, running, healthy } = reporter.summary(appName);
     const seen = reporter.docker.reachable ? '' : ' (as last seen: the Docker Engine is unreachable)';
+    const replacedPath = ctx.get('X-Replaced-Path');
     throw new HttpProblem({
       status: 503,
       kind: 'no-replica-available',
@@ -24,6 +27,7 @@ export function unavailableRoutes(reporter: StatusReporter): Router {
       detail: `No ${appName} replica can answer right now: ${total} known, ${running} running, ${healthy} healthy${seen}. See ${STATUS_URL} for each replica's state.`,
       extensions: { appName, known: total, running, healthy, statusUrl: STATUS_URL },
       headers: { 'Retry-After': '5', 'Cache-Control': 'no-store' },
+      ...(CLIENT_PATH.test(replacedPath) ? { instance: replacedPath } : {}),
     });
   });
   return router;
