@@ -1,0 +1,107 @@
+import test from 'ava';
+import { parseCommandLine, UsageError, type LoadOptions } from '../src/options.ts';
+
+const load = (argv: string[]): LoadOptions => {
+  const commandLine = parseCommandLine(argv);
+  if (commandLine.help) throw new Error('expected options, got --help');
+  return commandLine.load;
+};
+
+test('defaults: read through the gateway of .env.dev, 10 connections for 10 s, no rate limit', (t) => {
+  t.deepEqual(parseCommandLine([]), {
+    help: false,
+    jsonFile: null,
+    load: {
+      workload: 'read',
+      url: 'http://127.0.0.1:8081',
+      prefix: '/storagesvc',
+      connections: 10,
+      durationSeconds: 10,
+      amount: null,
+      rate: null,
+      p: 0.5,
+      timeoutSeconds: 10,
+    },
+  });
+});
+
+test('the prefix follows the workload unless given; an empty prefix targets one replica directly', (t) => {
+  t.is(load(['--workload', 'mixed']).prefix, '/storagesvc');
+  t.is(load(['--workload', 'status']).prefix, '/statussvc');
+  t.is(load(['--prefix', '']).prefix, '');
+  t.is(load(['--prefix=']).prefix, '');
+  t.is(load(['--prefix', '/other/']).prefix, '/other');
+});
+
+test('every option is read and converted', (t) => {
+  const commandLine = parseCommandLine([
+    '--workload', 'mixed', '--connections', '5', '--amount', '200', '--rate', '100', '--url', 'http://localhost:3000/',
+    '--prefix', '', '--p', '0.25', '--timeout', '1.5', '--json', 'out.json',
+  ]);
+  t.deepEqual(commandLine, {
+    help: false,
+    jsonFile: 'out.json',
+    load: {
+      workload: 'mixed',
+      url: 'http://localhost:3000',
+      prefix: '',
+      connections: 5,
+      durationSeconds: null,
+      amount: 200,
+      rate: 100,
+      p: 0.25,
+      timeoutSeconds: 1.5,
+    },
+  });
+});
+
+test('--amount replaces the default duration; --duration takes fractions', (t) => {
+  t.like(load(['--amount', '50']), { amount: 50, durationSeconds: null });
+  t.like(load(['--duration', '0.5']), { amount: null, durationSeconds: 0.5 });
+});
+
+test('p may be 0 or 1 exactly', (t) => {
+  t.is(load(['--workload', 'mixed', '--p', '0']).p, 0);
+  t.is(load(['--workload', 'mixed', '--p', '1']).p, 1);
+});
+
+test('--help wins over everything else', (t) => {
+  t.deepEqual(parseCommandLine(['--help']), { help: true });
+  t.deepEqual(parseCommandLine(['--workload', 'mixed', '--help']), { help: true });
+});
+
+const mistakes: Array<[string[], string]> = [
+  [['--p', '2'], '--p must be a number from 0 to 1 (got "2")'],
+  [['--workload', 'mixed', '--p', '-0.1'], '--p must be a number from 0 to 1 (got "-0.1")'],
+  [['--workload', 'mixed', '--p', 'half'], '--p must be a number from 0 to 1 (got "half")'],
+  [['--p', '0.5'], '--p applies only to --workload mixed (got --workload read)'],
+  [['--duration', '-1'], '--duration must be a positive number of seconds (got "-1")'],
+  [['--duration', '0'], '--duration must be a positive number of seconds (got "0")'],
+  [['--duration', 'ten'], '--duration must be a positive number of seconds (got "ten")'],
+  [['--duration', '5', '--amount', '100'], 'give --duration or --amount, not both'],
+  [['--amount', '1.5'], '--amount must be a whole number of at least 1 (got "1.5")'],
+  [['--amount', '5'], '--amount (5) must be at least --connections (10)'],
+  [['--connections', '0'], '--connections must be a whole number of at least 1 (got "0")'],
+  [['--connections', 'many'], '--connections must be a whole number of at least 1 (got "many")'],
+  [['--rate', '-5'], '--rate must be a whole number of at least 1 (got "-5")'],
+  [['--rate', '2.5'], '--rate must be a whole number of at least 1 (got "2.5")'],
+  [['--timeout', '0.5'], '--timeout must be a number of seconds, at least 1 (got "0.5")'],
+  [['--workload', 'write'], '--workload must be one of read, mixed, status (got "write")'],
+  [['--url', 'localhost:8081'], '--url must be an http:// or https:// URL (got "localhost:8081")'],
+  [['--url', 'not a url'], '--url must be an http:// or https:// URL (got "not a url")'],
+  [['--url', 'http://127.0.0.1:8081/?x=1'], '--url must be a base URL without ?query or #fragment (got "http://127.0.0.1:8081/?x=1")'],
+  [['--prefix', 'storagesvc'], '--prefix must be empty or a path starting with / (got "storagesvc")'],
+  [['--json', ''], '--json needs a file name'],
+  [['--verbose'], 'unknown option --verbose (see --help)'],
+  [['-c', '5'], 'unknown option -c (see --help)'],
+  [['read'], 'unexpected argument "read": every option is --name value (see --help)'],
+  [['--duration'], '--duration needs a value'],
+  [['--url', '--amount', '10'], '--url needs a value'],
+  [['--help=yes'], '--help takes no value'],
+];
+for (const [argv, message] of mistakes) {
+  test(`refused with one line: ${argv.join(' ')}`, (t) => {
+    const error = t.throws(() => parseCommandLine(argv), { instanceOf: UsageError });
+    t.is(error?.message, message);
+  });
+}
