@@ -1,0 +1,42 @@
+import { readdir } from 'node:fs/promises';
+import { loadResults, saveResult } from './suite/results.ts';
+import { writeBenchmarksMd } from './suite/report.ts';
+import type { Section } from './suite/section.ts';
+
+/** The sections in BENCHMARKS.md order; each is bench/src/sections/<id>.ts exporting `section`. */
+const ORDER = ['storage-vs-bare', 'gateway-overhead', 'status-view-vs-naive', 'scaling', 'data-size', 'failover'];
+
+async function loadSections(): Promise<Section[]> {
+  const dir = new URL('./sections/', import.meta.url);
+  const files = (await readdir(dir)).filter((file) => file.endsWith('.ts'));
+  const sections = await Promise.all(files.map(async (file) => ((await import(new URL(file, dir).href)) as { section: Section }).section));
+  return sections.sort((a, b) => ORDER.indexOf(a.id) - ORDER.indexOf(b.id));
+}
+
+const SECTIONS = await loadSections();
+
+/** `npm run bench` runs every section; `npm run bench -- <id> …` runs only those. BENCHMARKS.md is rewritten either way. */
+async function main(): Promise<void> {
+  const wanted = process.argv.slice(2);
+  const unknown = wanted.filter((id) => !SECTIONS.some((section) => section.id === id));
+  if (unknown.length) {
+    process.stderr.write(`bench: unknown section ${unknown.join(', ')}; sections: ${SECTIONS.map((s) => s.id).join(', ')}\n`);
+    process.exit(2);
+  }
+  for (const section of SECTIONS.filter((s) => wanted.length === 0 || wanted.includes(s.id))) {
+    process.stderr.write(`bench: ${section.id}: ${section.title}\n`);
+    const measured = await section.run();
+    const result = {
+      id: section.id,
+      title: section.title,
+      measuredAt: new Date().toISOString(),
+      command: `npm run bench -- ${section.id}`,
+      ...measured,
+    };
+    await saveResult(result);
+    process.stderr.write(`bench: ${section.id}: ${result.explanation}\n`);
+  }
+  await writeBenchmarksMd(await loadResults(), ORDER);
+}
+
+await main();

@@ -1,0 +1,48 @@
+import { writeFile } from 'node:fs/promises';
+import { availableParallelism, cpus, totalmem } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import type { SectionResult } from './section.ts';
+
+const BENCHMARKS_MD = fileURLToPath(new URL('../../../BENCHMARKS.md', import.meta.url));
+
+function markdownTable(rows: string[][]): string {
+  const [header = [], ...body] = rows;
+  return [header, header.map(() => '---'), ...body].map((row) => `| ${row.join(' | ')} |`).join('\n');
+}
+
+export function machine(): string {
+  const cpu = cpus()[0]?.model ?? 'unknown CPU';
+  return `${availableParallelism()} × ${cpu}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${process.platform}`;
+}
+
+/** BENCHMARKS.md from the results in bench/results, in the order of `order`. */
+export async function writeBenchmarksMd(results: SectionResult[], order: string[]): Promise<void> {
+  const sorted = [...results].sort((a, b) => order.indexOf(a.id) - order.indexOf(b.id));
+  const sections = sorted.map((result, index) =>
+    [
+      `## ${index + 1}. ${result.title}`,
+      '',
+      `Measured ${result.measuredAt} with \`${result.command}\`.`,
+      '',
+      markdownTable(result.table),
+      '',
+      `![${result.chart.title}](bench/results/${result.id}.png)`,
+      '',
+      result.explanation,
+      '',
+    ].join('\n'),
+  );
+  const text = [
+    '# Benchmarks',
+    '',
+    'Written by `npm run bench` (which starts and stops what it measures) from `bench/results/*.json`;',
+    'the charts are rendered from the same files. Machines here are noisy and shared: every figure that',
+    'matters is a ratio of two things measured in the same run on the same machine; absolute numbers are',
+    'context only. The load generator (autocannon, `bench/`) runs on the same cores as what it loads.',
+    '',
+    `Machine of the last run: ${machine()}.`,
+    '',
+    ...sections,
+  ].join('\n');
+  await writeFile(BENCHMARKS_MD, text);
+}

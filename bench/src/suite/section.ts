@@ -1,0 +1,24 @@
+/** What one benchmark section measured, as written to bench/results/<id>.json and shown in BENCHMARKS.md. */
+export interface SectionResult {
+  id: string;
+  title: string;
+  /** When it ran; every figure of a section comes from this one run on this one machine. */
+  measuredAt: string;
+  /** The exact command that reproduces it. */
+  command: string;
+  /** The table, as rows of cells; the first row is the header. */
+  table: string[][];
+  /** Two or three sentences: what the numbers say and why. */
+  explanation: string;
+  /** A bar chart of the main figure: one bar per label, grouped by series when there are several. */
+  chart: { title: string; yTitle: string; bars: Array<{ label: string; series?: string; value: number }> };
+  /** Everything measured, for tooling (load summaries, CPU figures…). */
+  data: unknown;
+}
+
+/** A section of the suite: `run` starts and stops whatever it needs and measures. */
+export interface Section {
+  id: string;
+  title: string;
+  run: () => Promise<Omit<SectionResult, 'id' | 'title' | 'measuredAt' | 'command'>>;
+}
