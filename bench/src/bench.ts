@@ -1,4 +1,5 @@
 import { readdir } from 'node:fs/promises';
+import { environment } from './suite/environment.ts';
 import { loadResults, saveResult } from './suite/results.ts';
 import { writeBenchmarksMd } from './suite/report.ts';
 import type { Section } from './suite/section.ts';
@@ -23,6 +24,7 @@ async function main(): Promise<void> {
     process.stderr.write(`bench: unknown section ${unknown.join(', ')}; sections: ${SECTIONS.map((s) => s.id).join(', ')}\n`);
     process.exit(2);
   }
+  const measuredOn = await environment();
   for (const section of SECTIONS.filter((s) => wanted.length === 0 || wanted.includes(s.id))) {
     process.stderr.write(`bench: ${section.id}: ${section.title}\n`);
     const measured = await section.run();
@@ -31,6 +33,7 @@ async function main(): Promise<void> {
       title: section.title,
       measuredAt: new Date().toISOString(),
       command: `npm run bench -- ${section.id}`,
+      environment: measuredOn,
       ...measured,
     };
     await saveResult(result);

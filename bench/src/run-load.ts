@@ -40,7 +40,10 @@ export async function runLoad(options: LoadOptions, controls: RunControls = {}):
     requests,
     connections: options.connections,
     ...(options.amount !== null ? { amount: options.amount } : { duration: options.durationSeconds ?? undefined }),
-    ...(options.rate !== null ? { overallRate: options.rate } : {}),
+    // With a rate, autocannon would add made-up samples for every answer slower than Math.ceil(1 / rate)
+    // ms, i.e. 1 ms at any rate: its per-second budget has no fixed interval to correct against, so the
+    // latencies recorded are the measured ones.
+    ...(options.rate !== null ? { overallRate: options.rate, ignoreCoordinatedOmission: true } : {}),
     timeout: options.timeoutSeconds,
     // autocannon aggregates (latency percentiles…) only on the main thread; a benchmark or an ava test
     // may call this in a worker thread, so it is always done below.

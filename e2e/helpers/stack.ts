@@ -30,6 +30,14 @@ async function freeLocalPort(): Promise<number> {
   });
 }
 
+/** Optional settings of a Stack (the e2e suite uses none; the benchmarks reuse it under a project of their own). */
+export interface StackOptions {
+  /** Compose project name; default E2E_PROJECT or assembly-e2e. */
+  project?: string;
+  /** Added to (and overriding) the stack's environment, e.g. STORAGE_REPLICAS or the gateway's rate limit. */
+  env?: NodeJS.ProcessEnv;
+}
+
 export interface Container {
   id: string;
   name: string;
@@ -48,8 +56,8 @@ export class Stack {
   readonly env: NodeJS.ProcessEnv;
   readonly #compose: string[];
 
-  private constructor(port: number) {
-    this.project = process.env.E2E_PROJECT ?? 'assembly-e2e';
+  private constructor(port: number, options: StackOptions = {}) {
+    this.project = options.project ?? process.env.E2E_PROJECT ?? 'assembly-e2e';
     this.port = port;
     this.baseUrl = `http://127.0.0.1:${port}`;
     this.#compose = composeCommand();
@@ -61,11 +69,12 @@ export class Stack {
       GATEWAY_PORT: String(port),
       STORAGE_REPLICAS: '3',
       DOCKER_GID: process.env.DOCKER_GID ?? String(statSync('/var/run/docker.sock').gid),
+      ...options.env,
     };
   }
 
-  static async create(): Promise<Stack> {
-    return new Stack(await freeLocalPort());
+  static async create(options: StackOptions = {}): Promise<Stack> {
+    return new Stack(await freeLocalPort(), options);
   }
 
   url(path: string): string {

@@ -1,25 +1,32 @@
-import { pino, type DestinationStream, type Logger } from 'pino';
+import { pino, stdSerializers, type DestinationStream, type Logger } from 'pino';
 import type { Options } from 'pino-http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-/** The service's JSON logger: every line names the service; credentials in request headers are redacted. */
+/** The service's JSON logger: every line names the service. */
 export function createLogger(service: string, level: string, destination?: DestinationStream): Logger {
-  return pino(
-    {
-      level,
-      base: { service },
-      redact: ['req.headers.authorization', 'req.headers.cookie'],
-    },
-    destination,
-  );
+  return pino({ level, base: { service } }, destination);
 }
 
 /** Probes arrive every few seconds from Traefik and Docker: they are logged only at debug level. */
 const PROBE_PATHS = new Set(['/healthz', '/health']);
 
+/**
+ * One line per request with what a reader needs to follow it (id, method, path, status, time), and no
+ * headers: credentials and cookies never reach the log, and the line costs a fraction of pino-http's
+ * default (which serialises every request and response header, on the hot path of every replica).
+ */
+const requestLogSerializers = {
+  req: (req: IncomingMessage & { id?: string }) => ({ id: req.id, method: req.method, url: req.url }),
+  res: (res: ServerResponse) => ({ statusCode: res.statusCode }),
+  err: stdSerializers.err,
+};
+
 export function requestLogOptions(logger: Logger): Options {
   return {
     logger,
+    serializers: requestLogSerializers,
+    // The serializers above take Node's own request and response; pino-http's wrappers would first copy them into plain objects.
+    wrapSerializers: false,
     customLogLevel: (req: IncomingMessage, res: ServerResponse, err?: Error) => {
       // An error is unexpected (a bug); a 4xx or a deliberate 5xx (unavailable, an injected fault) is a warning.
       if (err) return 'error';

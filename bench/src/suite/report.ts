@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
-import { availableParallelism, cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { describe } from './environment.ts';
 import type { SectionResult } from './section.ts';
 
 const BENCHMARKS_MD = fileURLToPath(new URL('../../../BENCHMARKS.md', import.meta.url));
@@ -10,11 +10,6 @@ function markdownTable(rows: string[][]): string {
   return [header, header.map(() => '---'), ...body].map((row) => `| ${row.join(' | ')} |`).join('\n');
 }
 
-export function machine(): string {
-  const cpu = cpus()[0]?.model ?? 'unknown CPU';
-  return `${availableParallelism()} × ${cpu}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${process.platform}`;
-}
-
 /** BENCHMARKS.md from the results in bench/results, in the order of `order`. */
 export async function writeBenchmarksMd(results: SectionResult[], order: string[]): Promise<void> {
   const sorted = [...results].sort((a, b) => order.indexOf(a.id) - order.indexOf(b.id));
@@ -22,7 +17,7 @@ export async function writeBenchmarksMd(results: SectionResult[], order: string[
     [
       `## ${index + 1}. ${result.title}`,
       '',
-      `Measured ${result.measuredAt} with \`${result.command}\`.`,
+      `Measured ${result.measuredAt} with \`${result.command}\` on ${describe(result.environment)}.`,
       '',
       markdownTable(result.table),
       '',
@@ -39,8 +34,6 @@ export async function writeBenchmarksMd(results: SectionResult[], order: string[
     'the charts are rendered from the same files. Machines here are noisy and shared: every figure that',
     'matters is a ratio of two things measured in the same run on the same machine; absolute numbers are',
     'context only. The load generator (autocannon, `bench/`) runs on the same cores as what it loads.',
-    '',
-    `Machine of the last run: ${machine()}.`,
     '',
     ...sections,
   ].join('\n');

@@ -1,3 +1,5 @@
+import type { Environment } from './environment.ts';
+
 /** What one benchmark section measured, as written to bench/results/<id>.json and shown in BENCHMARKS.md. */
 export interface SectionResult {
   id: string;
@@ -6,6 +8,8 @@ export interface SectionResult {
   measuredAt: string;
   /** The exact command that reproduces it. */
   command: string;
+  /** The machine and the versions it ran on. */
+  environment: Environment;
   /** The table, as rows of cells; the first row is the header. */
   table: string[][];
   /** Two or three sentences: what the numbers say and why. */
@@ -20,5 +24,5 @@ export interface SectionResult {
 export interface Section {
   id: string;
   title: string;
-  run: () => Promise<Omit<SectionResult, 'id' | 'title' | 'measuredAt' | 'command'>>;
+  run: () => Promise<Omit<SectionResult, 'id' | 'title' | 'measuredAt' | 'command' | 'environment'>>;
 }

@@ -1,0 +1,104 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { open, readFile } from 'node:fs/promises';
+import { request } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/** A server running as its own Node process, its stdout going to a file (never a pipe this process must drain). */
+export interface NodeProcess {
+  pid: number;
+  url: string;
+  /** Spawn → the "listening" line's own timestamp, in ms. */
+  startupMs: number;
+  stdoutFile: string;
+  /** Resident memory of the process now, MiB (/proc/<pid>/status VmRSS). */
+  rssMiB: () => Promise<number>;
+  /** SIGTERM, then SIGKILL after 10 s; resolves once it exited. */
+  stop: () => Promise<void>;
+}
+
+/** Production-like settings of storage-service (its Dockerfile and docker-compose.yml's .env values). */
+export const PRODUCTION_ENV = { NODE_ENV: 'production', APP_ENV: 'production', LOG_LEVEL: 'info', FAULTS_ENABLED: 'false' };
+
+/**
+ * Spawns `node entry ...args` with PORT=0 and stdout appended to `stdoutFile`, and waits for the JSON
+ * line `{"msg":"listening","port":…,"time":…}` in that file (pino's format; bare-server.ts prints the same).
+ * Rejects with the process's stderr if it exits first or does not listen within `timeoutMs`.
+ */
+export async function startNodeProcess(
+  entry: string,
+  options: { args?: string[]; env?: Record<string, string>; stdoutFile: string; timeoutMs?: number },
+): Promise<NodeProcess> {
+  const { args = [], env = {}, stdoutFile, timeoutMs = 120_000 } = options;
+  const out = await open(stdoutFile, 'w');
+  const spawnedAt = Date.now();
+  const child = spawn(process.execPath, [entry, ...args], {
+    env: { PATH: process.env.PATH, PORT: '0', ...env },
+    stdio: ['ignore', out.fd, 'pipe'],
+  });
+  await out.close(); // the child has its own copy of the descriptor
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk).slice(-4000)));
+  let exited: { code: number | null; signal: NodeJS.Signals | null } | null = null;
+  const exit = once(child, 'exit').then(([code, signal]) => (exited = { code: code as number | null, signal: signal as NodeJS.Signals | null }));
+
+  const stop = async () => {
+    if (exited) return;
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    await exit;
+    clearTimeout(timer);
+  };
+
+  try {
+    const deadline = spawnedAt + timeoutMs;
+    for (;;) {
+      const line = (await readFile(stdoutFile, 'utf8')).split('\n').find((text) => text.includes('"msg":"listening"'));
+      if (line) {
+        const { port, time } = JSON.parse(line) as { port: number; time: number };
+        return {
+          pid: child.pid!,
+          url: `http://127.0.0.1:${port}`,
+          startupMs: time - spawnedAt,
+          stdoutFile,
+          rssMiB: () => rssMiB(child.pid!),
+          stop,
+        };
+      }
+      if (exited) {
+        const { code, signal } = exited as { code: number | null; signal: NodeJS.Signals | null };
+        throw new Error(`${entry} exited (${signal ?? `code ${code}`}) before listening: ${stderr.trim() || '(no stderr)'}`);
+      }
+      if (Date.now() > deadline) throw new Error(`${entry} did not listen within ${timeoutMs / 1000} s`);
+      await sleep(10);
+    }
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+export async function rssMiB(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const kB = Number(/^VmRSS:\s+(\d+)\s+kB/m.exec(status)?.[1]);
+  return Math.round((kB / 1024) * 10) / 10;
+}
+
+/** One GET, the body as bytes and the size of the header block as sent (status line and header lines). */
+export function getRaw(url: string): Promise<{ status: number; contentType: string; body: Buffer; headerBytes: number }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { agent: false, timeout: 10_000 }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('error', reject);
+      res.on('end', () => {
+        let headerBytes = `HTTP/1.1 ${res.statusCode} ${res.statusMessage}\r\n\r\n`.length;
+        for (let i = 0; i < res.rawHeaders.length; i += 2) headerBytes += `${res.rawHeaders[i]}: ${res.rawHeaders[i + 1]}\r\n`.length;
+        resolve({ status: res.statusCode ?? 0, contentType: res.headers['content-type'] ?? '', body: Buffer.concat(chunks), headerBytes });
+      });
+    });
+    req.on('timeout', () => req.destroy(new Error(`GET ${url}: no answer within 10 s`)));
+    req.on('error', reject);
+    req.end();
+  });
+}

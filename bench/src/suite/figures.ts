@@ -1,0 +1,41 @@
+import { DEFAULTS, type LoadOptions } from '../options.ts';
+
+/** Seconds per measured load (BENCH_SECONDS, default 10). */
+export function benchSeconds(): number {
+  const value = Number(process.env.BENCH_SECONDS || 10);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`BENCH_SECONDS must be a positive number of seconds (got "${process.env.BENCH_SECONDS}")`);
+  return value;
+}
+
+/** Load options with the load client's defaults for everything not given. */
+export function loadOptions(url: string, prefix: string, overrides: Partial<LoadOptions> = {}): LoadOptions {
+  return {
+    workload: 'read',
+    url,
+    prefix,
+    connections: DEFAULTS.connections,
+    durationSeconds: benchSeconds(),
+    amount: null,
+    rate: null,
+    p: DEFAULTS.p,
+    timeoutSeconds: DEFAULTS.timeoutSeconds,
+    ...overrides,
+  };
+}
+
+export function round(value: number, digits = 0): number {
+  const factor = 10 ** digits;
+  return Math.round(value * factor) / factor;
+}
+
+export function mean(values: number[]): number {
+  return values.length ? values.reduce((a, b) => a + b, 0) / values.length : NaN;
+}
+
+/** How the tables print figures; a dash where there is none. */
+export const fmt = {
+  ms: (value: number | null | undefined): string => (value == null || Number.isNaN(value) ? '–' : `${round(value, 1)} ms`),
+  rps: (value: number): string => `${Math.round(value).toLocaleString('en-US')}`,
+  pct: (value: number): string => (Number.isNaN(value) ? '–' : `${Math.round(value)} %`),
+  ratio: (value: number): string => (Number.isFinite(value) ? `${value.toFixed(2)}×` : '–'),
+};
