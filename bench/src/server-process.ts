@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { open, readFile } from 'node:fs/promises';
-import { request } from 'node:http';
+import { createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /** A server running as its own Node process, its stdout going to a file (never a pipe this process must drain). */
@@ -20,20 +21,43 @@ export interface NodeProcess {
 /** Production-like settings of storage-service (its Dockerfile and docker-compose.yml's .env values). */
 export const PRODUCTION_ENV = { NODE_ENV: 'production', APP_ENV: 'production', LOG_LEVEL: 'info', FAULTS_ENABLED: 'false' };
 
+/** A port nothing listens on: bound once to get it from the OS, then released. */
+export async function freePort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+/** The JSON line `{"msg":"listening","port":…,"time":…}` (pino's format; bare-server.ts prints the same), if written yet. */
+async function listeningLine(stdoutFile: string): Promise<{ port: number; time: number } | null> {
+  const line = (await readFile(stdoutFile, 'utf8')).split('\n').find((text) => text.includes('"msg":"listening"'));
+  return line ? (JSON.parse(line) as { port: number; time: number }) : null;
+}
+
+/** Whether GET /healthz answers 200 on that port now; the time it did. */
+async function healthy(port: number): Promise<{ port: number; time: number } | null> {
+  const answer = await getRaw(`http://127.0.0.1:${port}/healthz`).catch(() => null);
+  return answer?.status === 200 ? { port, time: Date.now() } : null;
+}
+
 /**
- * Spawns `node entry ...args` with PORT=0 and stdout appended to `stdoutFile`, and waits for the JSON
- * line `{"msg":"listening","port":…,"time":…}` in that file (pino's format; bare-server.ts prints the same).
- * Rejects with the process's stderr if it exits first or does not listen within `timeoutMs`.
+ * Spawns `node entry ...args` with stdout appended to `stdoutFile` and waits until it serves: with PORT=0,
+ * for its "listening" log line, which names the port; or, given `port` (for a process whose log level
+ * hides that line), until GET /healthz answers 200 there. Rejects with the process's stderr if it exits
+ * first or does not serve within `timeoutMs`.
  */
 export async function startNodeProcess(
   entry: string,
-  options: { args?: string[]; env?: Record<string, string>; stdoutFile: string; timeoutMs?: number },
+  options: { args?: string[]; env?: Record<string, string>; stdoutFile: string; timeoutMs?: number; port?: number },
 ): Promise<NodeProcess> {
-  const { args = [], env = {}, stdoutFile, timeoutMs = 120_000 } = options;
+  const { args = [], env = {}, stdoutFile, timeoutMs = 120_000, port: fixedPort } = options;
   const out = await open(stdoutFile, 'w');
   const spawnedAt = Date.now();
   const child = spawn(process.execPath, [entry, ...args], {
-    env: { PATH: process.env.PATH, PORT: '0', ...env },
+    env: { PATH: process.env.PATH, PORT: String(fixedPort ?? 0), ...env },
     stdio: ['ignore', out.fd, 'pipe'],
   });
   await out.close(); // the child has its own copy of the descriptor
@@ -53,9 +77,9 @@ export async function startNodeProcess(
   try {
     const deadline = spawnedAt + timeoutMs;
     for (;;) {
-      const line = (await readFile(stdoutFile, 'utf8')).split('\n').find((text) => text.includes('"msg":"listening"'));
-      if (line) {
-        const { port, time } = JSON.parse(line) as { port: number; time: number };
+      const serving = fixedPort === undefined ? await listeningLine(stdoutFile) : await healthy(fixedPort);
+      if (serving) {
+        const { port, time } = serving;
         return {
           pid: child.pid!,
           url: `http://127.0.0.1:${port}`,

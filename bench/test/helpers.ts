@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { startServerProcess, type ServerProcess } from 'service-kit/testing/processes';
 import { DEFAULTS, type LoadOptions } from '../src/options.ts';
@@ -25,15 +24,7 @@ export const directOptions = (url: string, overrides: Partial<LoadOptions>): Loa
   ...overrides,
 });
 
-/** A port nothing listens on: bound once to get it from the OS, then released. */
-export async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
-}
+export { freePort } from '../src/server-process.ts';
 
 /** Runs the CLI as `npm run loadtest -- …` would, to its exit. */
 export async function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { runLoad } from '../run-load.ts';
 import { startNodeProcess, type NodeProcess } from '../server-process.ts';
+import { imageDefaults } from '../stack.ts';
 import type { LoadSummary } from '../summary.ts';
 import { benchSeconds, fmt, loadOptions, round } from '../suite/figures.ts';
 import type { Section } from '../suite/section.ts';
@@ -18,7 +19,8 @@ const RATE = 1000;
 const RATE_CONNECTIONS = 10;
 const CONNECTIONS = 50;
 const GOAL_P99_MS = 5;
-const IMAGE = process.env.NODE_IMAGE ?? 'local/node:24';
+/** The labelled idle containers' image: NODE_IMAGE, else the air-gapped local/node:24 where it exists, else the official one. */
+const IMAGE = process.env.NODE_IMAGE ?? imageDefaults().NODE_IMAGE ?? 'node:24-bookworm-slim';
 const IDLE = "process.on('SIGTERM',()=>process.exit(0));setInterval(()=>{},1e3)";
 
 const VIEW_ENTRY = fileURLToPath(new URL('../../../status-service/src/server.ts', import.meta.url));

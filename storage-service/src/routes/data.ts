@@ -30,11 +30,10 @@ function partitionNotFound(partitionKey: string): HttpProblem {
   });
 }
 
-export function dataRoutes(store: DataStore, faults: FaultInjector | undefined, replicaId: string): Router {
-  const router = new Router();
-
-  const injectFaults = async (ctx: Context, next: Next) => {
-    if (faults && (await faults.beforeDataResponse()) === 'fail') {
+/** A slow or failing replica on demand (PUT /faults): every data response waits, and a share fails. */
+function faultInjection(faults: FaultInjector, replicaId: string) {
+  return async (_ctx: Context, next: Next) => {
+    if ((await faults.beforeDataResponse()) === 'fail') {
       throw new HttpProblem({
         status: 500,
         kind: 'injected-fault',
@@ -44,17 +43,23 @@ export function dataRoutes(store: DataStore, faults: FaultInjector | undefined, 
     }
     await next();
   };
+}
 
-  router.get('/data', injectFaults, (ctx) => sendStored(ctx, store.partitionList));
+export function dataRoutes(store: DataStore, faults: FaultInjector | undefined, replicaId: string): Router {
+  const router = new Router();
+  // With fault injection off (production), the data routes do no per-request work for it.
+  const beforeData = faults ? [faultInjection(faults, replicaId)] : [];
 
-  router.get('/data/:partitionKey', injectFaults, (ctx) => {
+  router.get('/data', ...beforeData, (ctx) => sendStored(ctx, store.partitionList));
+
+  router.get('/data/:partitionKey', ...beforeData, (ctx) => {
     const { partitionKey } = parseInput(PartitionParams, ctx.params, 'path parameters');
     const index = store.partitionIndex(partitionKey);
     if (!index) throw partitionNotFound(partitionKey);
     sendStored(ctx, index);
   });
 
-  router.get('/data/:partitionKey/:id', injectFaults, (ctx) => {
+  router.get('/data/:partitionKey/:id', ...beforeData, (ctx) => {
     const { partitionKey, id } = parseInput(ItemParams, ctx.params, 'path parameters');
     const item = store.item(partitionKey, id);
     if (item) return sendStored(ctx, item);
