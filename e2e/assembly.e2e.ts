@@ -210,6 +210,34 @@ test.serial('2. round robin: 60 requests reach all 3 replicas, none more than ha
   for (const [replica, count] of Object.entries(counts)) t.true(count <= 30, `${replica} answered ${count} of 60`);
 });
 
+/** The gateway's sockets to the replicas' port (3000) in TIME_WAIT: connections it opened and closed again. */
+async function gatewayClosedReplicaConnections(): Promise<number> {
+  const [gateway] = await stack.containers('gateway');
+  if (!gateway) throw new Error('no gateway container');
+  const table = await docker('exec', gateway.id, 'cat', '/proc/net/tcp', '/proc/net/tcp6');
+  return table.split('\n').filter((line) => {
+    const [, , remote = '', state = ''] = line.trim().split(/\s+/);
+    return remote.endsWith(':0BB8') && state === '06';
+  }).length;
+}
+
+test.serial('2b. the gateway keeps its connections to the replicas alive under concurrent load', async (t) => {
+  // Traefik's health checks open a connection per check (one per replica per second): the margin below.
+  const before = await gatewayClosedReplicaConnections();
+  const started = performance.now();
+  const clients = 20;
+  const perClient = 50;
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      for (let i = 0; i < perClient; i++) t.is((await get('/storagesvc/data')).status, 200);
+    }),
+  );
+  const closed = (await gatewayClosedReplicaConnections()) - before;
+  t.log(`${clients * perClient} requests over ${clients} clients in ${ms(performance.now() - started)}: the gateway closed ${closed} connections to replicas`);
+  // With Go's default of 2 idle connections per replica, most of these requests opened one (and, sustained, ran the ports out).
+  t.true(closed < 100, `the gateway closed ${closed} connections to replicas for ${clients * perClient} requests`);
+});
+
 test.serial('3. dashboard and API on the public entrypoint need the dev login', async (t) => {
   const authorization = `Basic ${Buffer.from(DEV_USER).toString('base64')}`;
   t.is((await get('/api/overview')).status, 401);

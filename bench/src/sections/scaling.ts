@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { runLoad } from '../run-load.ts';
 import { BenchStack, measureCpu } from '../stack.ts';
 import { benchSeconds, fmt, loadOptions, round } from '../suite/figures.ts';
+import type { LoadSummary } from '../summary.ts';
 import type { Section } from '../suite/section.ts';
 
 const REPLICAS = [1, 2, 3];
@@ -104,6 +105,7 @@ export const section: Section = {
       ];
       const first = rows[0]!;
       const last = rows[rows.length - 1]!;
+      const replicaCpuPerRequest = (r: { cpu: CpuShares; summary: LoadSummary }) => r.cpu.replicas.reduce((a, b) => a + b, 0) / r.summary.requests.perSecond;
       const gain = last.summary.requests.perSecond / first.summary.requests.perSecond;
       const explanation =
         `Going from ${first.replicas} to ${last.replicas} replicas changed read throughput through the gateway by ${fmt.ratio(gain)} ` +
@@ -111,7 +113,11 @@ export const section: Section = {
         `With ${last.replicas} replicas ${last.verdict.verdict}; the gateway alone took ${fmt.pct(last.cpu.gateway)} while the replicas together took ${fmt.pct(last.cpu.replicas.reduce((a, b) => a + b, 0))}, ` +
         (gain < 1.15
           ? `so more replicas on the same ${cores} cores only split the same CPU: scaling out needs more cores or machines, not more containers.`
-          : `so the extra replicas helped where one replica's single Node thread had been the limit.`);
+          : `so the extra replicas helped where one replica's single Node thread had been the limit.`) +
+        (gain < 0.95
+          ? ` Throughput even fell: every replica is a process of its own (event loop, garbage collector, health checks) and each gets fewer requests per wake-up, ` +
+            `so the replicas together spent ${fmt.ratio(replicaCpuPerRequest(last) / replicaCpuPerRequest(first))} the CPU per request with ${last.replicas} as with ${first.replicas}, CPU the gateway and the load generator then lacked.`
+          : '');
 
       return {
         table,
