@@ -222,11 +222,13 @@ async function gatewayClosedReplicaConnections(): Promise<number> {
 }
 
 test.serial('2b. the gateway keeps its connections to the replicas alive under concurrent load', async (t) => {
+  // 500 requests fit in the rate limit's burst of .env.dev (600) once its bucket has refilled (300/s).
+  await sleep(2500);
   // Traefik's health checks open a connection per check (one per replica per second): the margin below.
   const before = await gatewayClosedReplicaConnections();
   const started = performance.now();
-  const clients = 20;
-  const perClient = 50;
+  const clients = 50;
+  const perClient = 10;
   await Promise.all(
     Array.from({ length: clients }, async () => {
       for (let i = 0; i < perClient; i++) t.is((await get('/storagesvc/data')).status, 200);
@@ -234,8 +236,8 @@ test.serial('2b. the gateway keeps its connections to the replicas alive under c
   );
   const closed = (await gatewayClosedReplicaConnections()) - before;
   t.log(`${clients * perClient} requests over ${clients} clients in ${ms(performance.now() - started)}: the gateway closed ${closed} connections to replicas`);
-  // With Go's default of 2 idle connections per replica, most of these requests opened one (and, sustained, ran the ports out).
-  t.true(closed < 100, `the gateway closed ${closed} connections to replicas for ${clients * perClient} requests`);
+  // With Go's default of 2 idle connections per replica this closed 277 (sustained, the ports ran out); with 200, none.
+  t.true(closed < 50, `the gateway closed ${closed} connections to replicas for ${clients * perClient} requests`);
 });
 
 test.serial('3. dashboard and API on the public entrypoint need the dev login', async (t) => {
