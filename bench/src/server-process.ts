@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { open, readFile } from 'node:fs/promises';
-import { createServer, request } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { request } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
 
 /** A server running as its own Node process, its stdout going to a file (never a pipe this process must drain). */
 export interface NodeProcess {
@@ -18,18 +18,10 @@ export interface NodeProcess {
   stop: () => Promise<void>;
 }
 
-/** Production-like settings of storage-service (its Dockerfile and docker-compose.yml's .env values). */
-export const PRODUCTION_ENV = { NODE_ENV: 'production', APP_ENV: 'production', LOG_LEVEL: 'info', FAULTS_ENABLED: 'false' };
+const STORAGE_ENTRY = fileURLToPath(new URL('../../storage-service/src/server.ts', import.meta.url));
 
-/** A port nothing listens on: bound once to get it from the OS, then released. */
-export async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  server.close();
-  await once(server, 'close');
-  return port;
-}
+/** Production-like settings of storage-service (its Dockerfile and docker-compose.yml's .env values). */
+const PRODUCTION_ENV = { NODE_ENV: 'production', APP_ENV: 'production', LOG_LEVEL: 'info', FAULTS_ENABLED: 'false', REPLICA_ID: 'storage-bench' };
 
 /** The JSON line `{"msg":"listening","port":…,"time":…}` (pino's format; bare-server.ts prints the same), if written yet. */
 async function listeningLine(stdoutFile: string): Promise<{ port: number; time: number } | null> {
@@ -125,4 +117,9 @@ export function getRaw(url: string): Promise<{ status: number; contentType: stri
     req.on('error', reject);
     req.end();
   });
+}
+
+/** storage-service as production runs it (`env` adds to or overrides those settings), its log lines to `stdoutFile`. */
+export function startStorageService(options: { env?: Record<string, string>; stdoutFile: string; timeoutMs?: number; port?: number }): Promise<NodeProcess> {
+  return startNodeProcess(STORAGE_ENTRY, { ...options, env: { ...PRODUCTION_ENV, ...options.env } });
 }

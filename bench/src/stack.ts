@@ -4,6 +4,7 @@ import { availableParallelism } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { Stack } from '../../e2e/helpers/stack.ts';
+import { within } from '../../e2e/helpers/wait.ts';
 
 const exec = promisify(execFile);
 
@@ -141,26 +142,16 @@ export class BenchStack {
    * has every one UP (the status view reads Traefik's API), and a read through the gateway answers.
    */
   async waitRouted(replicas: number, timeoutMs = 120_000): Promise<void> {
-    const deadline = performance.now() + timeoutMs;
-    let last = 'no answer yet';
-    while (performance.now() < deadline) {
-      try {
-        const response = await fetch(this.stack.url('/statussvc/status?appName=storage'), { signal: AbortSignal.timeout(2000) });
-        const report = (await response.json()) as { containers?: Array<{ state: string; health: string; gateway: { status: string } | null }> };
-        const running = (report.containers ?? []).filter((c) => c.state === 'running');
-        const up = running.filter((c) => c.health === 'healthy' && c.gateway?.status === 'UP');
-        last = `${running.length} running, ${up.length} healthy and UP in the gateway`;
-        if (running.length === replicas && up.length === replicas) {
-          const read = await fetch(this.stack.url('/storagesvc/data'), { signal: AbortSignal.timeout(2000) });
-          if (read.ok) return;
-          last = `GET /storagesvc/data answered ${read.status}`;
-        }
-      } catch (err) {
-        last = err instanceof Error ? err.message : String(err);
-      }
-      await sleep(250);
-    }
-    throw new Error(`bench stack: ${replicas} storage replicas not routed within ${timeoutMs / 1000} s (last: ${last})`);
+    await within(`bench stack: ${replicas} storage replicas routed`, timeoutMs, async () => {
+      const response = await fetch(this.stack.url('/statussvc/status?appName=storage'), { signal: AbortSignal.timeout(2000) });
+      const report = (await response.json()) as { containers?: Array<{ state: string; health: string; gateway: { status: string } | null }> };
+      const running = (report.containers ?? []).filter((c) => c.state === 'running');
+      const up = running.filter((c) => c.health === 'healthy' && c.gateway?.status === 'UP');
+      if (running.length !== replicas || up.length !== replicas) throw new Error(`${running.length} running, ${up.length} healthy and UP in the gateway`);
+      const read = await fetch(this.stack.url('/storagesvc/data'), { signal: AbortSignal.timeout(2000) });
+      if (!read.ok) throw new Error(`GET /storagesvc/data answered ${read.status}`);
+      return true;
+    }, { intervalMs: 250 });
   }
 }
 

@@ -24,7 +24,7 @@ export const directOptions = (url: string, overrides: Partial<LoadOptions>): Loa
   ...overrides,
 });
 
-export { freePort } from '../src/server-process.ts';
+export { freePort } from 'service-kit/testing/processes';
 
 /** Runs the CLI as `npm run loadtest -- …` would, to its exit. */
 export async function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {

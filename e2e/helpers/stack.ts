@@ -1,8 +1,8 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { statSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { freePort } from 'service-kit/testing/processes';
 
 const exec = promisify(execFile);
 
@@ -17,17 +17,6 @@ function composeCommand(): string[] {
   } catch {
     return ['docker', 'compose'];
   }
-}
-
-async function freeLocalPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
 }
 
 /** Optional settings of a Stack (the e2e suite uses none; the benchmarks reuse it under a project of their own). */
@@ -74,7 +63,7 @@ export class Stack {
   }
 
   static async create(options: StackOptions = {}): Promise<Stack> {
-    return new Stack(await freeLocalPort(), options);
+    return new Stack(await freePort(), options);
   }
 
   url(path: string): string {

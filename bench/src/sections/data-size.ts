@@ -1,15 +1,13 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { writeDataFile } from '../data-gen.ts';
 import { runLoad } from '../run-load.ts';
-import { PRODUCTION_ENV, startNodeProcess, type NodeProcess } from '../server-process.ts';
+import { startStorageService, type NodeProcess } from '../server-process.ts';
 import type { LoadSummary } from '../summary.ts';
-import { benchSeconds, loadOptions, mean, round } from '../suite/figures.ts';
+import { benchSeconds, fmt, loadOptions, mean, round } from '../suite/figures.ts';
 import type { Section } from '../suite/section.ts';
 
-const STORAGE_ENTRY = fileURLToPath(new URL('../../../storage-service/src/server.ts', import.meta.url));
 const SIZES = [1_000, 100_000, 1_000_000];
 const PARTITIONS = 4;
 const CONNECTIONS = 20;
@@ -43,8 +41,8 @@ async function start(dir: string, items: number, result: Measured): Promise<Node
   process.stderr.write(`bench: data-size: generating ${items} items\n`);
   try {
     result.fileBytes = await writeDataFile(file, items, PARTITIONS);
-    const storage = await startNodeProcess(STORAGE_ENTRY, {
-      env: { ...PRODUCTION_ENV, DATA_FILE: file, REPLICA_ID: 'storage-bench' },
+    const storage = await startStorageService({
+      env: { DATA_FILE: file },
       stdoutFile: join(dir, `storage-${label(items)}.log`),
       timeoutMs: START_TIMEOUT_MS,
     });
@@ -152,7 +150,7 @@ export const section: Section = {
       const rpsRatio = largest.load!.perSecond / base.load.perSecond;
       const memoryPerItemKiB = ((largest.rssAfterStartMiB! - base.rssAfterStartMiB!) * 1024) / (largest.items - base.items);
       sentences.push(
-        `With ${label(largest.items)} items storage-service answers ${round(largest.load!.perSecond)} random item reads/s, ${round(rpsRatio, 2).toFixed(2)}× its rate with 1k items${ok.length > 2 ? ` (${ok.slice(1, -1).map((r) => `${label(r.items)}: ${ratio(r.load!.perSecond, base.load!.perSecond)}`).join(', ')})` : ''}, p99 ${round(largest.load!.p99, 1)} ms vs ${round(base.load.p99, 1)} ms: ` +
+        `With ${label(largest.items)} items storage-service answers ${round(largest.load!.perSecond)} random item reads/s, ${fmt.ratio(rpsRatio)} its rate with 1k items${ok.length > 2 ? ` (${ok.slice(1, -1).map((r) => `${label(r.items)}: ${ratio(r.load!.perSecond, base.load!.perSecond)}`).join(', ')})` : ''}, p99 ${round(largest.load!.p99, 1)} ms vs ${round(base.load.p99, 1)} ms: ` +
           (rpsRatio >= 0.9
             ? 'the cost of a read barely changes with the data, as expected: a read is two Map lookups of a body serialised at start.'
             : 'reads got slower although a read is two Map lookups of a body serialised at start: likely the larger heap (garbage collection, cache misses), and the load client, on the same cores, picking each path from a list as long as the data.'),

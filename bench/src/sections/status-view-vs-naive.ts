@@ -2,9 +2,9 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { within } from '../../../e2e/helpers/wait.ts';
 import { runLoad } from '../run-load.ts';
 import { startNodeProcess, type NodeProcess } from '../server-process.ts';
 import { imageDefaults } from '../stack.ts';
@@ -19,8 +19,6 @@ const RATE = 1000;
 const RATE_CONNECTIONS = 10;
 const CONNECTIONS = 50;
 const GOAL_P99_MS = 5;
-/** The labelled idle containers' image: NODE_IMAGE, else the air-gapped local/node:24 where it exists, else the official one. */
-const IMAGE = process.env.NODE_IMAGE ?? imageDefaults().NODE_IMAGE ?? 'node:24-bookworm-slim';
 const IDLE = "process.on('SIGTERM',()=>process.exit(0));setInterval(()=>{},1e3)";
 
 const VIEW_ENTRY = fileURLToPath(new URL('../../../status-service/src/server.ts', import.meta.url));
@@ -30,16 +28,12 @@ type Variant = 'view' | 'naive';
 
 /** Until the real service's view holds `count` running storage containers of the project. */
 async function waitForView(url: string, count: number): Promise<void> {
-  const deadline = performance.now() + 30_000;
-  let last = '';
-  while (performance.now() < deadline) {
-    const report = (await fetch(`${url}/status?appName=storage`).then((r) => r.json(), () => null)) as { containers?: Array<{ state: string }> } | null;
-    const running = report?.containers?.filter((c) => c.state === 'running').length ?? 0;
-    last = `${running} running`;
-    if (running === count) return;
-    await sleep(200);
-  }
-  throw new Error(`status-view-vs-naive: the view did not reach ${count} running containers (${last})`);
+  await within(`status-view-vs-naive: the view reaching ${count} running containers`, 30_000, async () => {
+    const report = (await (await fetch(`${url}/status?appName=storage`)).json()) as { containers?: Array<{ state: string }> };
+    const running = report.containers?.filter((c) => c.state === 'running').length ?? 0;
+    if (running !== count) throw new Error(`${running} running`);
+    return true;
+  }, { intervalMs: 200 });
 }
 
 /**
@@ -52,6 +46,8 @@ export const section: Section = {
   title: '/status: event-fed view vs asking Docker on every request',
   async run() {
     const seconds = benchSeconds();
+    // The labelled idle containers' image: NODE_IMAGE, else the air-gapped local/node:24 where it exists, else the official one.
+    const image = process.env.NODE_IMAGE ?? imageDefaults().NODE_IMAGE ?? 'node:24-bookworm-slim';
     const project = `assembly-bench-status-${process.pid}`;
     const label = `com.docker.compose.project=${project}`;
     const removeContainers = async () => {
@@ -84,7 +80,7 @@ export const section: Section = {
         for (let i = 0; i < more; i += 5) {
           await Promise.all(
             Array.from({ length: Math.min(5, more - i) }, () =>
-              exec('docker', ['run', '-d', '--label', 'assembly.app=storage', '--label', label, IMAGE, 'node', '-e', IDLE]),
+              exec('docker', ['run', '-d', '--label', 'assembly.app=storage', '--label', label, image, 'node', '-e', IDLE]),
             ),
           );
         }

@@ -4,12 +4,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { discoverCatalog } from '../discovery.ts';
 import { runLoad } from '../run-load.ts';
-import { freePort, getRaw, PRODUCTION_ENV, startNodeProcess, type NodeProcess } from '../server-process.ts';
+import { freePort } from 'service-kit/testing/processes';
+import { getRaw, startNodeProcess, startStorageService, type NodeProcess } from '../server-process.ts';
 import type { LoadSummary } from '../summary.ts';
 import { benchSeconds, loadOptions, mean, round } from '../suite/figures.ts';
 import type { Section } from '../suite/section.ts';
 
-const STORAGE_ENTRY = fileURLToPath(new URL('../../../storage-service/src/server.ts', import.meta.url));
 const BARE_ENTRY = fileURLToPath(new URL('../bare-server.ts', import.meta.url));
 const CONNECTIONS = 50;
 const ROUNDS = 2;
@@ -40,10 +40,7 @@ export const section: Section = {
     const started: NodeProcess[] = [];
     try {
       // storage-service as production runs it; its stdout (one JSON line per request) goes to a file.
-      const storage = await startNodeProcess(STORAGE_ENTRY, {
-        env: { ...PRODUCTION_ENV, REPLICA_ID: 'storage-bench' },
-        stdoutFile: join(dir, 'storage.log'),
-      });
+      const storage = await startStorageService({ stdoutFile: join(dir, 'storage.log') });
       started.push(storage);
 
       // Every path either workload can ask for (discovery's too), with storage-service's exact answer.
@@ -60,8 +57,8 @@ export const section: Section = {
       await writeFile(answersFile, JSON.stringify(answers));
       const bare = await startNodeProcess(BARE_ENTRY, { args: [answersFile], env: { NODE_ENV: 'production' }, stdoutFile: join(dir, 'bare.log') });
       started.push(bare);
-      const unlogged = await startNodeProcess(STORAGE_ENTRY, {
-        env: { ...PRODUCTION_ENV, LOG_LEVEL: 'warn', REPLICA_ID: 'storage-bench' },
+      const unlogged = await startStorageService({
+        env: { LOG_LEVEL: 'warn' },
         stdoutFile: join(dir, 'unlogged.log'),
         port: await freePort(),
       });
