@@ -1,32 +1,33 @@
 #!/bin/sh
-# The gateway's entrypoint (busybox/alpine sh; no sed or awk in the minimal image).
-# 1. Renders traefik.yml with this stack's compose project name (the Docker provider's constraint:
-#    see traefik.yml), since Traefik's static configuration cannot read the environment.
-# 2. Tells the dynamic configuration's templates which retry options this Traefik version has:
-#    Traefik 3.7 can retry on the status a failed attempt produced (502 after a connection reset,
-#    504 after the serversTransport's responseHeaderTimeout); Traefik 3.6 only retries attempts whose
-#    request never reached a server, and rejects the option altogether.
-# Then runs Traefik on the rendered file.
+# The gateway's entrypoint (busybox sh: no sed, awk or jq in the minimal image).
+# Traefik must route only to containers of its own compose project (providers.docker.constraints in
+# traefik.yml), and its static configuration can read neither the environment nor a template. Nor can
+# compose tell it the name: docker-compose 1.29 does not pass a `-p NAME` to interpolation. So this
+# script asks the Docker API proxy for this very container (its host name is its short id) and takes
+# its `com.docker.compose.project` label, writes it into a copy of traefik.yml, and runs Traefik on it.
 set -eu
-project=${ASSEMBLY_PROJECT:?ASSEMBLY_PROJECT must name the compose project}
+api=http://docker-api:2375
+tries=0
+until inspect=$(wget -q -O - "$api/containers/$(hostname)/json" 2>/dev/null); do
+  tries=$((tries + 1))
+  if [ "$tries" -ge 30 ]; then
+    echo "start.sh: cannot read this container from the Docker API proxy at $api after $tries tries" >&2
+    exit 1
+  fi
+  sleep 1
+done
+rest=${inspect#*\"com.docker.compose.project\":\"}
+project=${rest%%\"*}
 case "$project" in
-  *[!a-z0-9_-]*) echo "start.sh: ASSEMBLY_PROJECT must be a compose project name ([a-z0-9_-]), got '$project'" >&2; exit 1 ;;
+  '' | *[!a-z0-9_-]* | "$inspect")
+    echo "start.sh: this container has no compose project label; start it with docker-compose" >&2
+    exit 1 ;;
 esac
+
 out=/tmp/traefik.yml
 : > "$out"
 while IFS= read -r line || [ -n "$line" ]; do
   printf '%s\n' "${line//__ASSEMBLY_PROJECT__/$project}" >> "$out"
 done < /etc/traefik/traefik.yml
-
-version=
-while read -r key value _; do
-  if [ "$key" = Version: ]; then version=${value#v}; fi
-done <<VERSION
-$(traefik version 2>/dev/null || true)
-VERSION
-case "$version" in
-  3.[0-6].*|2.*|1.*|'') unset TRAEFIK_RETRY_STATUS ;;
-  *) export TRAEFIK_RETRY_STATUS=502,504 ;;
-esac
-echo "start.sh: Traefik ${version:-unknown}, project $project, retry on status: ${TRAEFIK_RETRY_STATUS:-no (needs Traefik 3.7)}" >&2
+echo "start.sh: compose project $project" >&2
 exec traefik --configFile="$out"

@@ -1,5 +1,4 @@
 import { execFile, execFileSync } from 'node:child_process';
-import { statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { freePort } from 'service-kit/testing/processes';
@@ -50,14 +49,14 @@ export class Stack {
     this.port = port;
     this.baseUrl = `http://127.0.0.1:${port}`;
     this.#compose = composeCommand();
-    // The shell's environment wins over the env file in both docker-compose 1.29 and Compose v2.
+    // The shell's environment wins over the env file in both docker-compose 1.29 and Compose v2. The
+    // project is given by `-p` alone, as a user would: nothing else tells the stack its name.
+    const { COMPOSE_PROJECT_NAME: _ignored, ...inherited } = process.env;
     this.env = {
-      ...process.env,
-      COMPOSE_PROJECT_NAME: this.project,
+      ...inherited,
       GATEWAY_BIND: '127.0.0.1',
       GATEWAY_PORT: String(port),
       STORAGE_REPLICAS: '3',
-      DOCKER_GID: process.env.DOCKER_GID ?? String(statSync('/var/run/docker.sock').gid),
       ...options.env,
     };
   }
@@ -132,18 +131,22 @@ export async function docker(...args: string[]): Promise<string> {
   return stdout.trim();
 }
 
-/** Runs fetch inside a container (replicas are not published on the host). Returns status and body. */
+/**
+ * Runs fetch inside a container (replicas are not published on the host). Returns status and body;
+ * status 0 when no answer came (the error, or a timeout after `timeoutMs`, is the body).
+ */
 export async function fetchInside(
   container: string,
   url: string,
-  init: { method?: string; body?: unknown } = {},
+  init: { method?: string; body?: unknown; timeoutMs?: number } = {},
 ): Promise<{ status: number; body: string }> {
-  const script = `const [url, method, body] = process.argv.slice(1);
-fetch(url, { method, headers: body ? { 'content-type': 'application/json' } : {}, body: body || undefined })
+  const script = `const [url, method, body, timeoutMs] = process.argv.slice(1);
+fetch(url, { method, headers: body ? { 'content-type': 'application/json' } : {}, body: body || undefined, signal: AbortSignal.timeout(Number(timeoutMs)) })
   .then(async (r) => console.log(JSON.stringify({ status: r.status, body: await r.text() })))
-  .catch((e) => { console.log(JSON.stringify({ status: 0, body: String(e) })); });`;
+  .catch((e) => { console.log(JSON.stringify({ status: 0, body: String(e.cause ?? e) })); });`;
   const out = await docker(
     'exec', container, 'node', '-e', script, url, init.method ?? 'GET', init.body === undefined ? '' : JSON.stringify(init.body),
+    String(init.timeoutMs ?? 10_000),
   );
   return JSON.parse(out) as { status: number; body: string };
 }
