@@ -1,9 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import test from 'ava';
-import { assertPercentileWithin, runLoad, summarize, type LoadResult, type Outcome } from './helpers/load.ts';
+import { docker, fetchInside, Stack, type Container } from 'testkit/compose-stack';
+import { within } from 'testkit/poll';
+import { assertPercentileWithin, runLoad, summarize, type LoadResult, type Outcome } from 'testkit/scheduled-load';
 import { ms, report } from './helpers/report.ts';
-import { docker, fetchInside, Stack, type Container } from './helpers/stack.ts';
-import { within } from './helpers/wait.ts';
 
 // The whole assembly, brought up once with .env.dev settings and 3 storage replicas, broken on purpose
 // scenario by scenario through the gateway on 127.0.0.1. Each scenario leaves the stack as it found it.

@@ -3,17 +3,21 @@
  * events; every GET /status lists the labelled containers from the Docker daemon and inspects each one,
  * then answers the same per-container fields as the real service (its own fromInspect).
  *
- *   PORT=3999 ASSEMBLY_PROJECT=assembly-dev node bench/src/naive-status.ts
+ *   PORT=3999 HOSTNAME=<id of a container of the project> node bench/src/naive-status.ts
  *
+ * Like the real service, it looks at the containers of its own container's compose project (HOSTNAME);
  * DOCKER_HOST is not read: the default socket, /var/run/docker.sock.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import Docker from 'dockerode';
 import { APP_LABEL, fromInspect, PROJECT_LABEL } from '../../status-service/src/container-status.ts';
+import { dockerodeApi } from '../../status-service/src/docker-api.ts';
+import { ownProject } from '../../status-service/src/own-project.ts';
 
-const docker = new Docker({ socketPath: '/var/run/docker.sock' });
-const project = process.env.ASSEMBLY_PROJECT;
-const labels = [APP_LABEL, ...(project ? [`${PROJECT_LABEL}=${project}`] : [])];
+const endpoint = { socketPath: '/var/run/docker.sock' };
+const docker = new Docker(endpoint);
+const scope = await ownProject(dockerodeApi(endpoint), process.env.HOSTNAME, AbortSignal.timeout(5000));
+const labels = [APP_LABEL, ...(scope.project ? [`${PROJECT_LABEL}=${scope.project}`] : [])];
 
 /** One /status: a listing and one inspect per container, all asked of the daemon now. */
 async function status(): Promise<unknown> {

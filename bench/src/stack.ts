@@ -3,8 +3,8 @@ import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import { Stack } from '../../e2e/helpers/stack.ts';
-import { within } from '../../e2e/helpers/wait.ts';
+import { Stack } from 'testkit/compose-stack';
+import { within } from 'testkit/poll';
 
 const exec = promisify(execFile);
 
@@ -21,7 +21,8 @@ export interface Replica {
 /** Where no registry is reachable, the air-gapped base images, when present and not set already. */
 export function imageDefaults(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  for (const [name, image] of [['NODE_IMAGE', 'local/node:24'], ['TRAEFIK_IMAGE', 'local/traefik:v3.7']] as const) {
+  const local = [['NODE_IMAGE', 'local/node:24'], ['TRAEFIK_IMAGE', 'local/traefik:v3.7'], ['HAPROXY_IMAGE', 'local/haproxy:3.0']] as const;
+  for (const [name, image] of local) {
     if (process.env[name]) continue;
     try {
       execFileSync('docker', ['image', 'inspect', image], { stdio: 'ignore' });
@@ -34,7 +35,7 @@ export function imageDefaults(): NodeJS.ProcessEnv {
 }
 
 /**
- * The assembly as the benchmarks run it: docker-compose.yml with .env.dev (through the e2e suite's Stack),
+ * The assembly as the benchmarks run it: docker-compose.yml with .env.dev (through testkit's Stack),
  * under the project assembly-bench on a free port of 127.0.0.1, with the gateway's per-client rate limit
  * lifted (else the load measures 429s) and info-level logs (the production default; .env.dev says debug).
  */

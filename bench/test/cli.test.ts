@@ -2,7 +2,7 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
-import type { ServerProcess } from 'service-kit/testing/processes';
+import type { ServerProcess } from 'testkit/processes';
 import type { LoadSummary } from '../src/summary.ts';
 import { freePort, runCli, startReplica } from './helpers.ts';
 

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import { startServerProcess, type ServerProcess } from 'service-kit/testing/processes';
+import { startServerProcess, type ServerProcess } from 'testkit/processes';
 import { DEFAULTS, type LoadOptions } from '../src/options.ts';
 
 const STORAGE_ENTRY = fileURLToPath(new URL('../../storage-service/src/server.ts', import.meta.url));
@@ -24,7 +24,7 @@ export const directOptions = (url: string, overrides: Partial<LoadOptions>): Loa
   ...overrides,
 });
 
-export { freePort } from 'service-kit/testing/processes';
+export { freePort } from 'testkit/processes';
 
 /** Runs the CLI as `npm run loadtest -- …` would, to its exit. */
 export async function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import test from 'ava';
-import type { ServerProcess } from 'service-kit/testing/processes';
+import type { ServerProcess } from 'testkit/processes';
 import { TargetError } from '../src/discovery.ts';
 import { runLoad } from '../src/run-load.ts';
 import { NO_REPLICA } from '../src/summary.ts';

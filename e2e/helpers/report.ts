@@ -1,6 +1,6 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT } from './stack.ts';
+import { ROOT } from 'testkit/compose-stack';
 
 const DIR = join(ROOT, 'test-artifacts');
 const FILE = join(DIR, 'e2e-report.md');

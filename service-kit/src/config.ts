@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /** `PORT`: an integer from 0 to 65535 (0 = any free port); 3000 when unset. */
 export const portSchema = z
@@ -22,13 +22,18 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
+/** The environment variables a service reads, as an object schema, maybe transformed into its settings. */
+type EnvSchema = z.ZodObject | z.ZodPipe<z.ZodObject, z.ZodType>;
+
 /**
  * Reads the variables the schema names from the environment; an empty variable counts as unset. Every
  * bad value is reported at once in a ConfigError, each with the value it got.
  */
-export function readEnv<Shape extends z.ZodRawShape>(schema: z.ZodObject<Shape>, env: NodeJS.ProcessEnv): z.output<z.ZodObject<Shape>> {
+export function readEnv<Schema extends EnvSchema>(schema: Schema, env: NodeJS.ProcessEnv): z.output<Schema> {
+  const envSchema: EnvSchema = schema;
+  const variables = envSchema instanceof z.ZodPipe ? envSchema.in : envSchema;
   const present = Object.fromEntries(
-    Object.keys(schema.shape).flatMap((name) => (env[name] ? [[name, env[name]]] : [])),
+    Object.keys(variables.shape).flatMap((name) => (env[name] ? [[name, env[name]]] : [])),
   );
   const parsed = schema.safeParse(present);
   if (!parsed.success) {
@@ -38,5 +43,5 @@ export function readEnv<Shape extends z.ZodRawShape>(schema: z.ZodObject<Shape>,
     });
     throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
   }
-  return parsed.data;
+  return parsed.data as z.output<Schema>;
 }

@@ -66,10 +66,6 @@ export class ContainerView {
     };
   }
 
-  get hasSynced(): boolean {
-    return this.#lastSyncAt !== null;
-  }
-
   containers(): DockerContainer[] {
     return [...this.#entries.values()].map((entry) => entry.container).sort(byAppThenReplica);
   }

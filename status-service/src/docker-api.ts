@@ -4,7 +4,7 @@ import Docker from 'dockerode';
 export interface DockerApi {
   /** Ids of the containers (running or not) that carry all of these labels (`key` or `key=value`). */
   listContainerIds(labels: string[], signal: AbortSignal): Promise<string[]>;
-  /** Docker's inspect document, or null when the container no longer exists. */
+  /** Docker's inspect document of the container with this id (or unique prefix, or name), or null when there is none. */
   inspectContainer(id: string, signal: AbortSignal): Promise<Docker.ContainerInspectInfo | null>;
   /** The events stream, newline-delimited JSON, for containers with those labels and those actions. */
   containerEvents(labels: string[], actions: readonly string[], signal: AbortSignal): Promise<NodeJS.ReadableStream>;

@@ -1,10 +1,10 @@
-import { statSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type Docker from 'dockerode';
 import type { Logger } from 'pino';
 import { APP_LABEL, fromInspect, PROJECT_LABEL } from './container-status.ts';
 import type { ContainerEvent, ContainerView, ObservedContainer } from './container-view.ts';
 import type { DockerApi } from './docker-api.ts';
+import { ownProject } from './own-project.ts';
 
 /** The events that change what /status reports. */
 export const WATCHED_ACTIONS = [
@@ -29,9 +29,9 @@ export interface WatcherOptions {
   api: DockerApi;
   view: ContainerView;
   logger: Logger;
-  /** Only containers of this compose project, when set. */
-  project?: string;
-  /** The socket's path, to say which group owns it when access is denied. */
+  /** This service's own container: its compose project, if any, narrows discovery to that project. */
+  ownContainerId?: string;
+  /** The socket's path, named when it is missing or access to it is denied. */
   socketPath?: string;
   timings?: Partial<WatcherTimings>;
 }
@@ -73,16 +73,22 @@ export function observe(info: Docker.ContainerInspectInfo): ObservedContainer {
 }
 
 /**
- * Keeps the view in step with the Docker Engine: subscribes to container events, lists the labelled
- * containers, then applies each event and re-inspects the container it names. A lost or hanging daemon
- * marks the view unreachable (keeping what was last seen) and is retried with a growing pause until it
- * answers again; every reconnect starts with a fresh listing, so nothing missed meanwhile is lost.
+ * Keeps the view in step with the Docker Engine: finds its own compose project (once), subscribes to
+ * container events, lists the labelled containers, then applies each event and re-inspects the
+ * container it names. A lost or hanging daemon marks the view unreachable (keeping what was last seen)
+ * and is retried with a growing pause until it answers again; every reconnect starts with a fresh
+ * listing, so nothing missed meanwhile is lost.
  */
 export class DockerWatcher {
   readonly #api: DockerApi;
   readonly #view: ContainerView;
   readonly #logger: Logger;
-  readonly #labels: string[];
+  readonly #ownContainerId: string | undefined;
+  /** The labels that select the assembly's containers, known once the own project is. */
+  #labels: string[] | undefined;
+  #project: string | null = null;
+  /** Whether the first listing, and with it what is watched, has been logged. */
+  #announced = false;
   readonly #socketPath: string | undefined;
   readonly #timings: WatcherTimings;
   readonly #stopping = new AbortController();
@@ -91,11 +97,11 @@ export class DockerWatcher {
   #running: Promise<void> | undefined;
   #lastLoggedReason: string | undefined;
 
-  constructor({ api, view, logger, project, socketPath, timings }: WatcherOptions) {
+  constructor({ api, view, logger, ownContainerId, socketPath, timings }: WatcherOptions) {
     this.#api = api;
     this.#view = view;
     this.#logger = logger;
-    this.#labels = [APP_LABEL, ...(project ? [`${PROJECT_LABEL}=${project}`] : [])];
+    this.#ownContainerId = ownContainerId;
     this.#socketPath = socketPath;
     this.#timings = { ...DEFAULT_TIMINGS, ...timings };
   }
@@ -132,7 +138,8 @@ export class DockerWatcher {
   /** One connection: subscribe, list, then follow events until the stream ends or the daemon stops answering. */
   async #session(session: AbortController, onSynced: () => void): Promise<void> {
     const signal = session.signal;
-    const stream = await this.#call((s) => this.#api.containerEvents(this.#labels, WATCHED_ACTIONS, s), session, true);
+    const labels = await this.#assemblyLabels(session);
+    const stream = await this.#call((s) => this.#api.containerEvents(labels, WATCHED_ACTIONS, s), session, true);
     const ended = new Promise<never>((_, reject) => {
       const end = (err?: Error) => reject(err ?? new SessionEnded('the Docker event stream ended'));
       stream.on('end', () => end());
@@ -156,12 +163,13 @@ export class DockerWatcher {
       }
     });
 
-    const listing = await Promise.race([this.#list(session), ended]);
+    const listing = await Promise.race([this.#list(labels, session), ended]);
     this.#view.replaceAll(listing);
     synced = true;
     onSynced();
     if (this.#lastLoggedReason !== undefined) this.#logger.info({ containers: listing.length }, 'Docker Engine reachable again');
-    else this.#logger.info({ containers: listing.length, labels: this.#labels }, 'watching the assembly\'s containers');
+    if (!this.#announced) this.#logger.info({ containers: listing.length, labels, project: this.#project }, 'watching the assembly\'s containers');
+    this.#announced = true;
     this.#lastLoggedReason = undefined;
     for (const event of queued.splice(0)) this.#handle(event, session);
 
@@ -177,8 +185,18 @@ export class DockerWatcher {
     }
   }
 
-  async #list(session: AbortController): Promise<ObservedContainer[]> {
-    const ids = await this.#call((s) => this.#api.listContainerIds(this.#labels, s), session);
+  /** The assembly's label, and its compose project's once found: a project does not change while the service runs. */
+  async #assemblyLabels(session: AbortController): Promise<string[]> {
+    if (this.#labels) return this.#labels;
+    const scope = await this.#call((s) => ownProject(this.#api, this.#ownContainerId, s), session);
+    if (scope.project === null) this.#logger.info({ reason: scope.reason }, 'discovery not narrowed to a compose project: watching every project\'s labelled containers');
+    this.#project = scope.project;
+    this.#labels = [APP_LABEL, ...(scope.project === null ? [] : [`${PROJECT_LABEL}=${scope.project}`])];
+    return this.#labels;
+  }
+
+  async #list(labels: string[], session: AbortController): Promise<ObservedContainer[]> {
+    const ids = await this.#call((s) => this.#api.listContainerIds(labels, s), session);
     const observed: ObservedContainer[] = [];
     for (let start = 0; start < ids.length; start += INSPECT_CONCURRENCY) {
       const batch = ids.slice(start, start + INSPECT_CONCURRENCY);
@@ -245,17 +263,6 @@ export class DockerWatcher {
     this.#view.markUnreachable(reason);
     if (reason === this.#lastLoggedReason) return;
     this.#lastLoggedReason = reason;
-    if ((err as { code?: string } | null)?.code === 'EACCES') this.#logger.error(this.#permissionAdvice());
-    else this.#logger.warn({ reason }, 'Docker Engine unreachable: serving the last known view, reconnecting');
-  }
-
-  #permissionAdvice(): string {
-    const groups = process.getgroups?.().join(',') ?? 'unknown';
-    try {
-      const gid = statSync(this.#socketPath ?? '').gid;
-      return `permission denied on ${this.#socketPath}: the socket belongs to group ${gid}, this process has groups ${groups}; set DOCKER_GID=${gid} in .env (compose adds it with group_add) and recreate the container`;
-    } catch {
-      return `permission denied on ${this.#socketPath}: this process has groups ${groups}; set DOCKER_GID in .env to the socket's group id (stat -c %g /var/run/docker.sock)`;
-    }
+    this.#logger.warn({ reason }, 'Docker Engine unreachable: serving the last known view, reconnecting');
   }
 }

@@ -1,31 +1,16 @@
-import { ProblemSchema } from 'service-kit/problem';
-import { createDocument } from 'zod-openapi';
+import { openApiDocument, responseDeclarations } from 'service-kit/openapi';
 import { z } from 'zod';
+import { UNAVAILABLE_METHODS } from './routes/unavailable.ts';
 import { Health, SingleContainerReport, StatusQuery, StatusReport, UnavailableParams } from './schemas.ts';
 
-const traceHeaders = z.object({
-  'X-Request-Id': z.string().meta({ description: "The caller's X-Request-Id if sane, otherwise a new UUID." }),
-});
-
-function json(description: string, schema: z.ZodType) {
-  return { description, headers: traceHeaders, content: { 'application/json': { schema } } };
-}
-
-function problem(description: string) {
-  return { description, headers: traceHeaders, content: { 'application/problem+json': { schema: ProblemSchema } } };
-}
+const { headers: traceHeaders, json, problem } = responseDeclarations();
 
 /** The OpenAPI 3.1 document, generated from the same schemas that validate the queries and shape the answers. */
 export function buildOpenApiDocument() {
-  return createDocument({
-    openapi: '3.1.0',
-    info: {
-      title: 'status-service',
-      version: '1.0.0',
-      description:
-        "Which of the assembly's containers run, from the Docker Engine (discovered by the `assembly.app` label, kept live from Docker's events), and how the gateway sees them.",
-    },
-    paths: {
+  return openApiDocument(
+    'status-service',
+    "Which of the assembly's containers run, from the Docker Engine (discovered by the `assembly.app` label, kept live from Docker's events), and how the gateway sees them.",
+    {
       '/status': {
         get: {
           summary: "The assembly's containers",
@@ -46,23 +31,42 @@ export function buildOpenApiDocument() {
       '/status/stream': {
         get: {
           summary: 'The status report as server-sent events',
-          description: 'An `event: status` with a StatusReport at once and after every change; a comment line every 15 s.',
+          description:
+            'A stream that never ends by itself: `retry: 2000` and an `event: status` whose `data` is the StatusReport as JSON at once, the same event again after every change (a burst of changes sends one), and a `: keep-alive` comment line every 15 s.',
           responses: {
-            '200': { description: 'An event stream.', content: { 'text/event-stream': { schema: z.string() } } },
+            '200': {
+              description: 'An event stream (`text/event-stream`); its schema describes each event, as server-sent events before OpenAPI 3.2 do.',
+              headers: traceHeaders,
+              content: {
+                'text/event-stream': {
+                  schema: z
+                    .object({
+                      event: z.literal('status'),
+                      // The report as one line of JSON; StatusReport is registered under its id by the /status answer.
+                      data: z.string().meta({ contentMediaType: 'application/json', contentSchema: { $ref: '#/components/schemas/StatusReport' } }),
+                      retry: z.int().nonnegative().optional().meta({ description: 'Reconnection delay in ms; sent with the first event only.' }),
+                    })
+                    .meta({ id: 'StatusEvent', description: 'One server-sent event: `event: status`, `data: <StatusReport as JSON>`.' }),
+                },
+              },
+            },
             '503': problem('Too many subscribers.'),
           },
         },
       },
-      '/unavailable/{appName}': {
-        get: {
-          summary: "The gateway's answer when no replica of an app is available",
-          requestParams: { path: UnavailableParams },
-          responses: {
-            '400': problem('Malformed app name.'),
-            '503': problem('Always: no replica can answer, with the known/running/healthy counts and where to look.'),
+      '/unavailable/{appName}': Object.fromEntries(
+        UNAVAILABLE_METHODS.map((method) => [
+          method.toLowerCase(),
+          {
+            summary: "The gateway's answer when no replica of an app is available (any method the client used)",
+            requestParams: { path: UnavailableParams },
+            responses: {
+              '400': problem('Malformed app name.'),
+              '503': problem('Always: no replica can answer, with the known/running/healthy counts and where to look.'),
+            },
           },
-        },
-      },
+        ]),
+      ),
       '/healthz': {
         get: {
           summary: 'Health probe',
@@ -70,5 +74,5 @@ export function buildOpenApiDocument() {
         },
       },
     },
-  });
+  );
 }

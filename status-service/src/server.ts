@@ -1,8 +1,6 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { ConfigError } from 'service-kit/config';
-import { exitGracefullyOnSignals } from 'service-kit/lifecycle';
 import { createLogger } from 'service-kit/logger';
+import { startServer } from 'service-kit/server';
 import { exitWith } from 'service-kit/startup';
 import { createApp } from './app.ts';
 import { loadConfig } from './config.ts';
@@ -26,20 +24,18 @@ function main(): void {
   gateway.onChange(() => stream.changed());
 
   const socketPath = 'socketPath' in config.dockerEndpoint ? config.dockerEndpoint.socketPath : undefined;
-  const watcher = new DockerWatcher({ api: dockerodeApi(config.dockerEndpoint), view, logger, project: config.project, socketPath });
+  const api = dockerodeApi(config.dockerEndpoint);
+  const watcher = new DockerWatcher({ api, view, logger, ownContainerId: config.ownContainerId, socketPath });
   watcher.start();
   gateway.start();
 
-  const app = createApp({ config, reporter, stream, logger });
-  const server = createServer(app.callback());
-  // Longer than the gateway's idle timeout, so the gateway, not this side, closes idle connections.
-  server.keepAliveTimeout = 65_000;
-  server.on('error', (err: NodeJS.ErrnoException) => exitWith(SERVICE, `cannot listen on port ${config.port}: ${err.code ?? err.message}`));
-  server.listen(config.port, () => {
-    const { port } = server.address() as AddressInfo;
-    logger.info({ port, appEnv: config.appEnv, docker: config.dockerHost, project: config.project ?? null, gatewayApi: config.traefikApiUrl ?? null }, 'listening');
-  });
-  exitGracefullyOnSignals(server, logger, {
+  startServer({
+    service: SERVICE,
+    handler: createApp({ config, reporter, stream, logger }).callback(),
+    port: config.port,
+    logger,
+    // The compose project is not known yet: the watcher logs it once it has asked Docker.
+    listeningFields: { appEnv: config.appEnv, docker: config.dockerHost, gatewayApi: config.traefikApiUrl ?? null },
     // Live streams never finish on their own: they end first, so shutdown does not wait for browsers.
     beforeClose: async () => {
       stream.close();

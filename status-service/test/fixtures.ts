@@ -22,14 +22,15 @@ export interface InspectInit {
   finishedAt?: string;
   restartCount?: number;
   address?: string;
-  project?: string;
+  /** Its compose project; null for a container started without compose. */
+  project?: string | null;
 }
 
 /** A Docker inspect document as the Engine returns it, with only the fields the service reads filled in. */
 export function inspectInfo(init: InspectInit): Docker.ContainerInspectInfo {
   const labels: Record<string, string> = {
     'assembly.app': init.app ?? 'storage',
-    'com.docker.compose.project': init.project ?? 'demo',
+    ...(init.project === null ? {} : { 'com.docker.compose.project': init.project ?? 'demo' }),
     ...(init.number === undefined ? {} : { 'com.docker.compose.container-number': String(init.number) }),
   };
   return {

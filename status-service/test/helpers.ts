@@ -1,6 +1,5 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-import { captureLogs as captureServiceLogs } from 'service-kit/testing/logs';
-import { serve, type Served } from 'service-kit/testing/serve';
+import { captureLogs as captureServiceLogs } from 'testkit/logs';
+import { serve, type Served } from 'testkit/serve';
 import { createApp } from '../src/app.ts';
 import { ContainerView } from '../src/container-view.ts';
 import { GatewayView } from '../src/gateway-view.ts';
@@ -9,30 +8,6 @@ import { StatusStream } from '../src/status-stream.ts';
 
 /** Log lines written, parsed, for assertions on what operators would see. */
 export const captureLogs = () => captureServiceLogs('status-service');
-
-/**
- * Polls `probe` until it returns something truthy; fails with `what` after `deadlineMs`.
- * Returns the truthy value and how long it took (for deadlines that are part of the contract).
- */
-export async function eventually<T>(
-  probe: () => T | Promise<T>,
-  { deadlineMs = 5_000, intervalMs = 10, what = 'condition' }: { deadlineMs?: number; intervalMs?: number; what?: string } = {},
-): Promise<{ value: Exclude<T, undefined | null | false>; elapsedMs: number }> {
-  const start = performance.now();
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value) return { value: value as Exclude<T, undefined | null | false>, elapsedMs: performance.now() - start };
-    } catch (err) {
-      last = err;
-    }
-    if (performance.now() - start > deadlineMs) {
-      throw new Error(`${what} not met within ${deadlineMs} ms${last ? ` (last error: ${String(last)})` : ''}`);
-    }
-    await sleep(intervalMs);
-  }
-}
 
 export interface RunningApp {
   url: string;
@@ -45,7 +20,7 @@ export interface RunningApp {
 
 /** The app on an ephemeral port of 127.0.0.1, its view filled by the test (or by a real watcher). */
 export async function startApp(
-  options: { appEnv?: 'development' | 'production'; traefikApiUrl?: string; view?: ContainerView } = {},
+  options: { appEnv?: 'development' | 'production'; traefikApiUrl?: string; view?: ContainerView; now?: () => number } = {},
 ): Promise<RunningApp> {
   const { logger, lines } = captureLogs();
   const view = options.view ?? new ContainerView('unix:///var/run/docker.sock');
@@ -55,7 +30,7 @@ export async function startApp(
   view.onChange(() => stream.changed());
   gateway.onChange(() => stream.changed());
   gateway.start();
-  const app = createApp({ config: { appEnv: options.appEnv ?? 'production' }, reporter, stream, logger });
+  const app = createApp({ config: { appEnv: options.appEnv ?? 'production' }, reporter, stream, logger, now: options.now });
   const served = await serve(app.callback());
   return {
     url: served.url,

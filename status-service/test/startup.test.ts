@@ -1,27 +1,27 @@
 import { fileURLToPath } from 'node:url';
 import test from 'ava';
-import { runUntilExit, startServerProcess } from 'service-kit/testing/processes';
+import { runUntilExit, startServerProcess } from 'testkit/processes';
 import { loadConfig } from '../src/config.ts';
 import { parseDockerHost } from '../src/docker-api.ts';
 
 const SERVER_ENTRY = fileURLToPath(new URL('../src/server.ts', import.meta.url));
 
-test('defaults: port 3000, production, the local Docker socket, every project, no gateway API', (t) => {
+test('defaults: port 3000, production, the local Docker socket, no gateway API, no own container', (t) => {
   t.deepEqual(loadConfig({}), {
     port: 3000,
     appEnv: 'production',
     logLevel: 'info',
     dockerHost: 'unix:///var/run/docker.sock',
     dockerEndpoint: { socketPath: '/var/run/docker.sock' },
-    project: undefined,
     traefikApiUrl: undefined,
+    ownContainerId: undefined,
   });
 });
 
 test('every variable is read; DOCKER_HOST as the Docker CLI reads it', (t) => {
   t.like(
-    loadConfig({ PORT: '8080', APP_ENV: 'development', LOG_LEVEL: 'debug', DOCKER_HOST: 'tcp://127.0.0.1:2375', ASSEMBLY_PROJECT: 'assembly-dev', TRAEFIK_API_URL: 'http://gateway:8082' }),
-    { port: 8080, appEnv: 'development', logLevel: 'debug', dockerEndpoint: { host: '127.0.0.1', port: 2375 }, project: 'assembly-dev', traefikApiUrl: 'http://gateway:8082' },
+    loadConfig({ PORT: '8080', APP_ENV: 'development', LOG_LEVEL: 'debug', DOCKER_HOST: 'tcp://docker-api:2375', TRAEFIK_API_URL: 'http://gateway:8082', HOSTNAME: '5c7f18c80cc8' }),
+    { port: 8080, appEnv: 'development', logLevel: 'debug', dockerEndpoint: { host: 'docker-api', port: 2375 }, traefikApiUrl: 'http://gateway:8082', ownContainerId: '5c7f18c80cc8' },
   );
   t.deepEqual(parseDockerHost('unix:///run/user/1000/docker.sock'), { socketPath: '/run/user/1000/docker.sock' });
   t.deepEqual(parseDockerHost('tcp://[::1]:2375'), { host: '::1', port: 2375 });
@@ -32,7 +32,6 @@ test('every variable is read; DOCKER_HOST as the Docker CLI reads it', (t) => {
 const badValues: Array<[Record<string, string>, RegExp]> = [
   [{ DOCKER_HOST: 'ssh://me@host' }, /DOCKER_HOST must be unix:\/\/\/path\/to\/socket or tcp:\/\/host:port \(got "ssh:\/\/me@host"\)/],
   [{ DOCKER_HOST: 'tcp://host:99999' }, /DOCKER_HOST must be/],
-  [{ ASSEMBLY_PROJECT: 'My Project' }, /ASSEMBLY_PROJECT must be a compose project name/],
   [{ TRAEFIK_API_URL: 'gateway:8082' }, /TRAEFIK_API_URL must be an http\(s\) URL/],
   [{ TRAEFIK_API_URL: 'ftp://gateway' }, /TRAEFIK_API_URL must be an http\(s\) URL/],
   [{ PORT: '65536' }, /PORT must be an integer from 0 to 65535/],

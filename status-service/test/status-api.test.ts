@@ -1,7 +1,9 @@
 import test from 'ava';
+import { plainRequest } from 'testkit/http';
 import { observe } from '../src/docker-watcher.ts';
 import { IDS, inspectInfo, type InspectInit } from './fixtures.ts';
-import { eventually, serveJson, startApp, type RunningApp } from './helpers.ts';
+import { within } from 'testkit/poll';
+import { serveJson, startApp, type RunningApp } from './helpers.ts';
 
 const ASSEMBLY: InspectInit[] = [
   { id: IDS.storage1, number: 1, health: 'healthy', address: '172.20.0.3' },
@@ -88,9 +90,10 @@ test('malformed query values are 400 problem+json listing each issue, never 500'
 });
 
 test('Docker unreachable: /status is a 503 with the reason, the last known view and its age', async (t) => {
-  const app = await withAssembly();
+  const now = Date.parse('2026-11-23T10:00:00Z');
+  const app = await withAssembly({ now: () => now });
   t.teardown(app.close);
-  app.view.markUnreachable('no Docker socket at /var/run/docker.sock', new Date(Date.now() - 4_000));
+  app.view.markUnreachable('no Docker socket at /var/run/docker.sock', new Date(now - 4_400));
   const { status, headers, body } = await getJson(`${app.url}/status?appName=storage`);
   t.is(status, 503);
   t.is(headers.get('retry-after'), '2');
@@ -136,6 +139,15 @@ test('/healthz is 200 while serving, degraded while Docker is unreachable; /heal
   t.like(degraded.body, { status: 'degraded', docker: { reachable: false, error: 'the Docker event stream ended' } });
 });
 
+test('/healthz tells the uptime in whole seconds, from the clock the app is given', async (t) => {
+  let clock = Date.parse('2026-11-23T10:00:00Z');
+  const app = await withAssembly({ now: () => clock });
+  t.teardown(app.close);
+  t.like((await getJson(`${app.url}/healthz`)).body, { uptimeSeconds: 0 });
+  clock += 61_999;
+  t.like((await getJson(`${app.url}/healthz`)).body, { uptimeSeconds: 61 });
+});
+
 test("the gateway's view of each container comes from Traefik's API, matched by address", async (t) => {
   const traefik = await serveJson(() => [
     {
@@ -148,7 +160,7 @@ test("the gateway's view of each container comes from Traefik's API, matched by 
   t.teardown(traefik.close);
   const app = await withAssembly({ traefikApiUrl: traefik.url });
   t.teardown(app.close);
-  const { value: body } = await eventually(async () => {
+  const { value: body } = await within('the gateway view in /status', 5_000, async () => {
     const { body } = await getJson(`${app.url}/status`);
     return body.gateway.reachable ? body : undefined;
   });
@@ -168,7 +180,7 @@ test("an unreachable gateway API makes every gateway view null and nothing else 
   await traefik.close();
   const app = await withAssembly({ traefikApiUrl: traefik.url });
   t.teardown(app.close);
-  await eventually(() => app.lines.some((line) => String(line.msg).startsWith('gateway API unreachable')));
+  await within(`app.lines.some((line) => String(line.msg).startsWith('gateway API unreachable'`, 5_000, () => app.lines.some((line) => String(line.msg).startsWith('gateway API unreachable')));
   const { status, body } = await getJson(`${app.url}/status`);
   t.is(status, 200);
   t.true(body.containers.every((c: any) => c.gateway === null));
@@ -184,6 +196,21 @@ test('unknown routes and methods are problem+json', async (t) => {
   t.is(response.status, 405);
   t.is(response.headers.get('content-type'), 'application/problem+json');
 });
+
+for (const method of ['TRACE', 'PURGE']) {
+  test(`${method}, a method no route implements, is a 405 problem with Allow on an existing path; 404 elsewhere`, async (t) => {
+    const app = await withAssembly();
+    t.teardown(app.close);
+    const existing = await plainRequest(`${app.url}/status`, { method });
+    t.is(existing.status, 405);
+    t.is(existing.headers.allow, 'HEAD, GET');
+    t.is(existing.headers['content-type'], 'application/problem+json');
+    t.like(JSON.parse(existing.body), { type: 'urn:assembly:problem:method-not-allowed', status: 405 });
+    const unknown = await plainRequest(`${app.url}/nope`, { method });
+    t.is(unknown.status, 404);
+    t.like(JSON.parse(unknown.body), { type: 'urn:assembly:problem:route-not-found' });
+  });
+}
 
 test('OpenAPI and Swagger UI exist in development only', async (t) => {
   const dev = await withAssembly({ appEnv: 'development' });

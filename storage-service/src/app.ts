@@ -1,11 +1,6 @@
-import Router from '@koa/router';
-import Koa from 'koa';
-import pinoLogger from 'koa-pino-logger';
+import type Koa from 'koa';
 import type { Logger } from 'pino';
-import { docsRoutes } from 'service-kit/docs';
-import { requestLogOptions } from 'service-kit/logger';
-import { problemResponses } from 'service-kit/problem';
-import { requestIds } from 'service-kit/request-id';
+import { createServiceApp } from 'service-kit/app';
 import type { Config } from './config.ts';
 import type { DataStore } from './data-store.ts';
 import type { FaultInjector } from './faults.ts';
@@ -21,32 +16,26 @@ export interface AppDependencies {
   logger: Logger;
   /** Present only when fault injection is enabled; then /faults exists. */
   faults?: FaultInjector;
-  /** Epoch milliseconds the replica started at, for uptimeSeconds. */
-  startedAt?: number;
+  /** Epoch milliseconds now; the replica's uptime counts from its first reading. */
+  now?: () => number;
 }
 
-export function createApp({ config, store, logger, faults, startedAt = Date.now() }: AppDependencies): Koa {
-  const app = new Koa();
+export function createApp({ config, store, logger, faults, now = Date.now }: AppDependencies): Koa {
   const development = config.appEnv === 'development';
-
-  app.use(async (ctx, next) => {
-    ctx.set('X-Replica-Id', config.replicaId);
-    await next();
+  return createServiceApp({
+    logger,
+    first: [
+      async (ctx, next) => {
+        ctx.set('X-Replica-Id', config.replicaId);
+        await next();
+      },
+    ],
+    routers: [
+      homeRoutes(config.replicaId, development),
+      healthRoutes(config.replicaId, now, faults),
+      dataRoutes(store, faults, config.replicaId),
+      ...(faults ? [faultRoutes(faults)] : []),
+    ],
+    docs: development ? { title: 'storage-service', document: buildOpenApiDocument({ faultsEnabled: !!faults }) } : undefined,
   });
-  app.use(requestIds());
-  app.use(pinoLogger(requestLogOptions(logger)));
-  app.use(problemResponses());
-
-  const routers = [
-    homeRoutes(config.replicaId, development),
-    healthRoutes(config.replicaId, startedAt, faults),
-    dataRoutes(store, faults, config.replicaId),
-    ...(faults ? [faultRoutes(faults)] : []),
-    ...(development ? [docsRoutes('storage-service', buildOpenApiDocument({ faultsEnabled: !!faults }))] : []),
-  ];
-  const router = new Router();
-  for (const routes of routers) router.use(routes.routes());
-  app.use(router.routes());
-  app.use(router.allowedMethods());
-  return app;
 }

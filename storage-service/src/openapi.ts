@@ -1,20 +1,10 @@
-import { ProblemSchema } from 'service-kit/problem';
-import { createDocument } from 'zod-openapi';
+import { openApiDocument, responseDeclarations } from 'service-kit/openapi';
 import { z } from 'zod';
 import { Faults, Health, ItemParams, PartitionIndex, PartitionList, PartitionParams, StoredItem } from './schemas.ts';
 
-const traceHeaders = {
+const { json, problem } = responseDeclarations({
   'X-Replica-Id': z.string().meta({ description: 'The replica that answered.' }),
-  'X-Request-Id': z.string().meta({ description: "The caller's X-Request-Id if sane, otherwise a new UUID." }),
-};
-
-function json(description: string, schema: z.ZodType) {
-  return { description, headers: z.object(traceHeaders), content: { 'application/json': { schema } } };
-}
-
-function problem(description: string) {
-  return { description, headers: z.object(traceHeaders), content: { 'application/problem+json': { schema: ProblemSchema } } };
-}
+});
 
 const dataErrors = {
   '500': problem('Unexpected error, or a fault injected on purpose.'),
@@ -37,14 +27,10 @@ export function buildOpenApiDocument(options: { faultsEnabled: boolean }) {
       delete: { summary: 'Clear all faults', responses: { '200': json('No faults.', Faults) } },
     },
   };
-  return createDocument({
-    openapi: '3.1.0',
-    info: {
-      title: 'storage-service',
-      version: '1.0.0',
-      description: 'A read-only storage replica. Every replica loads the same file and answers byte-identical bodies.',
-    },
-    paths: {
+  return openApiDocument(
+    'storage-service',
+    'A read-only storage replica. Every replica loads the same file and answers byte-identical bodies.',
+    {
       '/data': {
         get: { summary: 'List partitions', responses: { '200': json('Partition keys.', PartitionList), ...dataErrors } },
       },
@@ -80,5 +66,5 @@ export function buildOpenApiDocument(options: { faultsEnabled: boolean }) {
       },
       ...(options.faultsEnabled ? faultPaths : {}),
     },
-  });
+  );
 }

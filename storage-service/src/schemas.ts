@@ -40,6 +40,7 @@ export const Health = z
     uptimeSeconds: z.number().nonnegative(),
   })
   .meta({ id: 'Health' });
+export type Health = z.output<typeof Health>;
 
 export const Faults = z
   .strictObject({

@@ -1,8 +1,6 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { ConfigError } from 'service-kit/config';
-import { exitGracefullyOnSignals } from 'service-kit/lifecycle';
 import { createLogger } from 'service-kit/logger';
+import { startServer } from 'service-kit/server';
 import { exitWith } from 'service-kit/startup';
 import { createApp } from './app.ts';
 import { loadConfig } from './config.ts';
@@ -16,20 +14,13 @@ async function main(): Promise<void> {
   const logger = createLogger(SERVICE, config.logLevel);
   const store = await loadDataStore(config.dataFile);
   const faults = config.faultsEnabled ? new FaultInjector() : undefined;
-  const app = createApp({ config, store, logger, faults });
-
-  const server = createServer(app.callback());
-  // Longer than the gateway's idle timeout, so the gateway, not this side, closes idle connections.
-  server.keepAliveTimeout = 65_000;
-  server.on('error', (err: NodeJS.ErrnoException) => exitWith(SERVICE, `cannot listen on port ${config.port}: ${err.code ?? err.message}`));
-  server.listen(config.port, () => {
-    const { port } = server.address() as AddressInfo;
-    logger.info(
-      { port, replica: config.replicaId, appEnv: config.appEnv, faultsEnabled: config.faultsEnabled, items: store.itemCount },
-      'listening',
-    );
+  startServer({
+    service: SERVICE,
+    handler: createApp({ config, store, logger, faults }).callback(),
+    port: config.port,
+    logger,
+    listeningFields: { replica: config.replicaId, appEnv: config.appEnv, faultsEnabled: config.faultsEnabled, items: store.itemCount },
   });
-  exitGracefullyOnSignals(server, logger);
 }
 
 main().catch((err: unknown) => {

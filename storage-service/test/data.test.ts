@@ -1,5 +1,6 @@
 import test from 'ava';
-import { json, plainGet, PROBLEM_TYPE, sampleData, startApp, type RunningApp } from './helpers.ts';
+import { plainRequest } from 'testkit/http';
+import { json, PROBLEM_TYPE, sampleData, startApp, type RunningApp } from './helpers.ts';
 
 let app: RunningApp;
 test.before(async () => {
@@ -38,7 +39,7 @@ test('a matching If-None-Match is answered 304 without a body', async (t) => {
   const first = await fetch(`${app.url}/data/products/p-2`);
   const etag = first.headers.get('etag');
   t.truthy(etag);
-  const again = await plainGet(`${app.url}/data/products/p-2`, { 'If-None-Match': etag! });
+  const again = await plainRequest(`${app.url}/data/products/p-2`, { headers: { 'If-None-Match': etag! } });
   t.is(again.status, 304);
   t.is(again.body, '');
   t.is(again.headers.etag, etag!);
@@ -111,6 +112,22 @@ test('a method the route does not take is a 405 problem with Allow', async (t) =
   t.is(res.headers.get('allow'), 'HEAD, GET');
   t.like(await json(res), { type: 'urn:assembly:problem:method-not-allowed', status: 405 });
 });
+
+for (const method of ['TRACE', 'PURGE']) {
+  test(`${method}, a method no route implements, is a 405 problem with Allow on an existing path`, async (t) => {
+    const res = await plainRequest(`${app.url}/data/products`, { method });
+    t.is(res.status, 405);
+    t.is(res.headers.allow, 'HEAD, GET');
+    t.is(res.headers['content-type'], PROBLEM_TYPE);
+    t.like(JSON.parse(res.body), { type: 'urn:assembly:problem:method-not-allowed', status: 405, detail: `${method} is not allowed on /data/products; allowed: HEAD, GET.` });
+  });
+
+  test(`${method} on an unknown path is a 404 problem`, async (t) => {
+    const res = await plainRequest(`${app.url}/nothing/here`, { method });
+    t.is(res.status, 404);
+    t.like(JSON.parse(res.body), { type: 'urn:assembly:problem:route-not-found', status: 404 });
+  });
+}
 
 test('every response names the replica and the request, errors included', async (t) => {
   for (const path of ['/data', '/data/nope', '/nothing', '/healthz', '/']) {

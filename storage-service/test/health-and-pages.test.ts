@@ -1,9 +1,12 @@
 import test from 'ava';
 import { json, startApp } from './helpers.ts';
 
-test('GET /healthz and GET /health report ok, the replica and its uptime', async (t) => {
-  const app = await startApp({ startedAt: Date.now() - 42_500 });
+test('GET /healthz and GET /health report ok, the replica and its uptime in whole seconds', async (t) => {
+  let clock = 1_790_000_000_000;
+  const app = await startApp({ now: () => clock });
   t.teardown(() => app.close());
+  t.like(await json(await fetch(`${app.url}/healthz`)), { uptimeSeconds: 0 });
+  clock += 42_999;
   for (const path of ['/healthz', '/health']) {
     const res = await fetch(`${app.url}${path}`);
     t.is(res.status, 200);

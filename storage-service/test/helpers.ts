@@ -1,8 +1,7 @@
-import { get, type IncomingHttpHeaders } from 'node:http';
 import { fileURLToPath } from 'node:url';
-import { captureLogs as captureServiceLogs } from 'service-kit/testing/logs';
-import { serve } from 'service-kit/testing/serve';
-import { runUntilExit as runEntryPointUntilExit, startServerProcess as startEntryPoint } from 'service-kit/testing/processes';
+import { captureLogs as captureServiceLogs } from 'testkit/logs';
+import { serve } from 'testkit/serve';
+import { runUntilExit as runEntryPointUntilExit, startServerProcess as startEntryPoint } from 'testkit/processes';
 import { createApp, type AppDependencies } from '../src/app.ts';
 import { createDataStore } from '../src/data-store.ts';
 import type { DataFile } from '../src/schemas.ts';
@@ -50,17 +49,3 @@ export const PROBLEM_TYPE = 'application/problem+json';
 
 /** A JSON body for assertions; `any` keeps the tests about values, not types. */
 export const json = async (res: Response): Promise<any> => res.json();
-
-/**
- * A plain GET through node:http, for conditional requests: fetch adds `Cache-Control: no-cache` to
- * them, which rightly disables 304 answers.
- */
-export function plainGet(url: string, headers: Record<string, string>) {
-  return new Promise<{ status: number; headers: IncomingHttpHeaders; body: string }>((resolve, reject) => {
-    get(url, { headers }, (res) => {
-      let body = '';
-      res.on('data', (chunk: Buffer) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-    }).on('error', reject);
-  });
-}

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { within } from '../../../e2e/helpers/wait.ts';
+import { within } from 'testkit/poll';
 import { runLoad } from '../run-load.ts';
 import { startNodeProcess, type NodeProcess } from '../server-process.ts';
 import { imageDefaults } from '../stack.ts';
@@ -69,7 +69,10 @@ export const section: Section = {
 
     const results: Array<{ containers: number; variant: Variant; atRate: LoadSummary; unthrottled: LoadSummary }> = [];
     try {
-      const env = { ASSEMBLY_PROJECT: project, LOG_LEVEL: 'info' };
+      // Both find their project as the real service does in compose, from their "own" container (HOSTNAME):
+      // an idle one of this benchmark's project, without the assembly.app label, so it is not counted.
+      const own = (await exec('docker', ['run', '-d', '--label', label, image, 'node', '-e', IDLE])).stdout.trim();
+      const env = { HOSTNAME: own, LOG_LEVEL: 'info' };
       processes.view = await startNodeProcess(VIEW_ENTRY, { env, stdoutFile: join(logs, 'view.log') });
       processes.naive = await startNodeProcess(NAIVE_ENTRY, { env, stdoutFile: join(logs, 'naive.log') });
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { discoverCatalog } from '../discovery.ts';
 import { runLoad } from '../run-load.ts';
-import { freePort } from 'service-kit/testing/processes';
+import { freePort } from 'testkit/processes';
 import { getRaw, startNodeProcess, startStorageService, type NodeProcess } from '../server-process.ts';
 import type { LoadSummary } from '../summary.ts';
 import { benchSeconds, loadOptions, mean, round } from '../suite/figures.ts';

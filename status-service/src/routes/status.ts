@@ -7,9 +7,9 @@ import type { StatusFilter, StatusReporter } from '../status-report.ts';
 /** Seconds a client should wait before asking again while the Docker Engine is unreachable. */
 const RETRY_AFTER_SECONDS = '2';
 
-function dockerUnreachable(reporter: StatusReporter, filter: StatusFilter): HttpProblem {
+function dockerUnreachable(reporter: StatusReporter, filter: StatusFilter, now: number): HttpProblem {
   const docker = reporter.docker;
-  const ageSeconds = Math.max(0, Math.round((Date.now() - Date.parse(docker.since)) / 1000));
+  const ageSeconds = Math.max(0, Math.round((now - Date.parse(docker.since)) / 1000));
   const lastKnown = docker.lastSyncAt ? reporter.report(filter) : null;
   const seen = lastKnown
     ? ` The containers in lastKnown are as seen ${ageSeconds} s ago, when it was last reachable.`
@@ -25,12 +25,12 @@ function dockerUnreachable(reporter: StatusReporter, filter: StatusFilter): Http
 }
 
 /** GET /status: the assembly's containers from the live view; no Docker call happens per request. */
-export function statusRoutes(reporter: StatusReporter): Router {
+export function statusRoutes(reporter: StatusReporter, now: () => number): Router {
   const router = new Router();
   router.get('/status', (ctx) => {
     const filter = parseInput(StatusQuery, ctx.query, 'query');
     ctx.set('Cache-Control', 'no-store');
-    if (!reporter.docker.reachable) throw dockerUnreachable(reporter, filter);
+    if (!reporter.docker.reachable) throw dockerUnreachable(reporter, filter, now());
     if (!filter.id) {
       ctx.body = reporter.report(filter);
       return;

@@ -6,6 +6,11 @@ import type { StatusReporter } from '../status-report.ts';
 
 /** Where, behind the gateway, a client sees which replicas are up. */
 const STATUS_URL = '/statussvc/status';
+/**
+ * The methods a client may have used on the app's path (the gateway forwards them as they came); the
+ * OpenAPI document declares the same. Any other (TRACE, QUERY…) gets 405, as it would from a replica.
+ */
+export const UNAVAILABLE_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
 /** Traefik's replacePath keeps the path the client asked for in this header. */
 const CLIENT_PATH = /^\/[A-Za-z0-9._~!$&'()*+,;=:@%\/-]{0,1023}$/;
 
@@ -15,7 +20,7 @@ const CLIENT_PATH = /^\/[A-Za-z0-9._~!$&'()*+,;=:@%\/-]{0,1023}$/;
  */
 export function unavailableRoutes(reporter: StatusReporter): Router {
   const router = new Router();
-  router.all('/unavailable/:appName', (ctx) => {
+  router.register('/unavailable/:appName', [...UNAVAILABLE_METHODS], (ctx) => {
     const { appName } = parseInput(UnavailableParams, ctx.params, 'path');
     const { total, running, healthy } = reporter.summary(appName);
     const seen = reporter.docker.reachable ? '' : ' (as last seen: the Docker Engine is unreachable)';

@@ -1,17 +1,17 @@
 import Router from '@koa/router';
 import type { FaultInjector } from '../faults.ts';
 import type { Health } from '../schemas.ts';
-import type { z } from 'zod';
 
 /** `/healthz` is what Traefik and Docker probe; `/health` answers the same for older clients. */
-export function healthRoutes(replicaId: string, startedAt: number, faults: FaultInjector | undefined): Router {
+export function healthRoutes(replicaId: string, now: () => number, faults: FaultInjector | undefined): Router {
+  const startedAt = now();
   const router = new Router();
   router.get(['/healthz', '/health'], (ctx) => {
     const unhealthy = faults?.unhealthy ?? false;
-    const health: z.output<typeof Health> = {
+    const health: Health = {
       status: unhealthy ? 'unhealthy' : 'ok',
       replica: replicaId,
-      uptimeSeconds: Math.floor((Date.now() - startedAt) / 1000),
+      uptimeSeconds: Math.floor((now() - startedAt) / 1000),
     };
     ctx.status = unhealthy ? 503 : 200;
     ctx.set('Cache-Control', 'no-store');

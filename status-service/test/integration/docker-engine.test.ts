@@ -6,19 +6,22 @@ import { fileURLToPath } from 'node:url';
 import test from 'ava';
 import Docker from 'dockerode';
 import { chromium } from 'playwright-core';
-import { ContainerView } from '../src/container-view.ts';
-import { dockerodeApi } from '../src/docker-api.ts';
-import { DockerWatcher } from '../src/docker-watcher.ts';
-import { captureLogs, eventually, startApp, type RunningApp } from './helpers.ts';
+import { ContainerView } from '../../src/container-view.ts';
+import { dockerodeApi } from '../../src/docker-api.ts';
+import { DockerWatcher } from '../../src/docker-watcher.ts';
+import { within } from 'testkit/poll';
+import { captureLogs, startApp, type RunningApp } from '../helpers.ts';
 
 // Against the real Docker Engine: labelled containers of a project of their own, started, stopped,
-// killed and removed, while the service watches. Every container this file starts is removed afterwards.
+// killed and removed, while the service watches; how fast each change shows is part of the contract
+// checked here. The service runs in this process: a container of the project stands in for its own
+// (HOSTNAME), so that Docker tells it its project. Every container this file starts is removed afterwards.
 
 const SOCKET = '/var/run/docker.sock';
 const IMAGE = process.env.NODE_IMAGE ?? 'local/node:24';
 const PROJECT = `status-it-${process.pid}-${Date.now().toString(36)}`;
 const CHROMIUM = '/usr/bin/chromium';
-const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/', import.meta.url));
+const ARTIFACTS = fileURLToPath(new URL('../../../test-artifacts/', import.meta.url));
 /** How fast a stop, kill or start must show in /status: the service's contract. */
 const VISIBLE_WITHIN_MS = 1_000;
 
@@ -69,12 +72,12 @@ interface Watched extends RunningApp {
   stop: () => Promise<void>;
 }
 
-/** The service as server.ts wires it, on an ephemeral port, watching `dockerHost` for PROJECT's containers. */
-async function watchedApp(socketPath = SOCKET, appEnv: 'development' | 'production' = 'production'): Promise<Watched> {
+/** The service as server.ts wires it, on an ephemeral port, watching the engine at `socketPath` from `ownContainerId`. */
+async function watchedApp(ownContainerId: string, socketPath = SOCKET): Promise<Watched> {
   const view = new ContainerView(`unix://${socketPath}`);
-  const app = await startApp({ view, appEnv });
+  const app = await startApp({ view });
   const { logger } = captureLogs();
-  const watcher = new DockerWatcher({ api: dockerodeApi({ socketPath }), view, logger, project: PROJECT, socketPath });
+  const watcher = new DockerWatcher({ api: dockerodeApi({ socketPath }), view, logger, ownContainerId, socketPath });
   watcher.start();
   return { ...app, stop: async () => { await watcher.stop(); await app.close(); } };
 }
@@ -91,6 +94,8 @@ async function stateOf(app: RunningApp, container: Docker.Container): Promise<Re
 
 let app: Watched;
 let replicas: Docker.Container[] = [];
+/** Short id of a container of PROJECT that stands in for the service's own. */
+let ownId: string;
 
 test.before(async () => {
   if (skipReason) return;
@@ -98,8 +103,9 @@ test.before(async () => {
   replicas = await Promise.all([1, 2, 3].map((n) => startLabelled('storage', n)));
   await startLabelled('gateway', 1);
   await startLabelled('storage', 1, `${PROJECT}-other`);
-  await docker.createContainer({ Image: IMAGE, name: `${PROJECT}_unlabelled`, Cmd: ['true'], Labels: { 'com.docker.compose.project': PROJECT } });
-  app = await watchedApp();
+  const unlabelled = await docker.createContainer({ Image: IMAGE, name: `${PROJECT}_unlabelled`, Cmd: ['true'], Labels: { 'com.docker.compose.project': PROJECT } });
+  ownId = unlabelled.id.slice(0, 12);
+  app = await watchedApp(ownId);
 });
 
 test.after.always(async () => {
@@ -109,13 +115,10 @@ test.after.always(async () => {
 });
 
 engineTest("lists the project's labelled containers only, and sees them become healthy", async (t) => {
-  const { value: body } = await eventually(
-    async () => {
+  const { value: body } = await within('every container healthy', 15_000, async () => {
       const { body } = await status(app);
       return body.apps?.storage?.healthy === 3 && body.apps?.gateway?.healthy === 1 ? body : undefined;
-    },
-    { deadlineMs: 15_000, what: 'every container healthy' },
-  );
+    });
   t.deepEqual(body.apps, { gateway: { total: 1, running: 1, healthy: 1 }, storage: { total: 3, running: 3, healthy: 3 } });
   t.deepEqual(body.containers.map((c: any) => `${c.appName}/${c.replica}`), ['gateway/1', 'storage/1', 'storage/2', 'storage/3']);
   t.true(body.containers.every((c: any) => /^[0-9a-f]{12}$/.test(c.id) && c.addresses.length === 1 && c.startedAt));
@@ -125,7 +128,7 @@ engineTest("lists the project's labelled containers only, and sees them become h
 engineTest('docker stop shows as exited within 1 s', async (t) => {
   const [replica] = replicas;
   await replica!.stop({ t: 5 });
-  const seen = await eventually(async () => (await stateOf(app, replica!))?.state === 'exited', { deadlineMs: VISIBLE_WITHIN_MS, what: 'exited in /status' });
+  const seen = await within('exited in /status', VISIBLE_WITHIN_MS, async () => (await stateOf(app, replica!))?.state === 'exited');
   t.true(seen.value);
   t.like(await stateOf(app, replica!), { health: 'none', exitCode: 0 });
 });
@@ -133,8 +136,8 @@ engineTest('docker stop shows as exited within 1 s', async (t) => {
 engineTest('docker kill shows as exited with code 137 within 1 s', async (t) => {
   const replica = replicas[1]!;
   await replica.kill();
-  await eventually(async () => (await stateOf(app, replica))?.state === 'exited', { deadlineMs: VISIBLE_WITHIN_MS, what: 'exited in /status' });
-  await eventually(async () => (await stateOf(app, replica))?.exitCode === 137, { what: 'exit code 137' });
+  await within('exited in /status', VISIBLE_WITHIN_MS, async () => (await stateOf(app, replica))?.state === 'exited');
+  await within('exit code 137', 5_000, async () => (await stateOf(app, replica))?.exitCode === 137);
   const { body } = await status(app, '?appName=storage');
   t.deepEqual(body.apps.storage, { total: 3, running: 1, healthy: 1 });
 });
@@ -142,19 +145,16 @@ engineTest('docker kill shows as exited with code 137 within 1 s', async (t) => 
 engineTest('docker start shows as running within 1 s, then healthy', async (t) => {
   const [first, second] = replicas;
   await Promise.all([first!.start(), second!.start()]);
-  await eventually(async () => (await stateOf(app, first!))?.state === 'running' && (await stateOf(app, second!))?.state === 'running', {
-    deadlineMs: VISIBLE_WITHIN_MS,
-    what: 'running in /status',
-  });
-  await eventually(async () => (await status(app, '?appName=storage')).body.apps.storage.healthy === 3, { deadlineMs: 15_000, what: 'healthy again' });
+  await within('running in /status', VISIBLE_WITHIN_MS, async () => (await stateOf(app, first!))?.state === 'running' && (await stateOf(app, second!))?.state === 'running');
+  await within('healthy again', 15_000, async () => (await status(app, '?appName=storage')).body.apps.storage.healthy === 3);
   t.is((await stateOf(app, first!))?.exitCode, null);
 });
 
 engineTest('a new labelled container appears, a removed one disappears', async (t) => {
   const added = await startLabelled('storage', 4);
-  await eventually(async () => (await stateOf(app, added))?.state === 'running', { deadlineMs: VISIBLE_WITHIN_MS, what: 'new container in /status' });
+  await within('new container in /status', VISIBLE_WITHIN_MS, async () => (await stateOf(app, added))?.state === 'running');
   await added.remove({ force: true });
-  await eventually(async () => (await status(app, `?id=${added.id}`)).status === 404, { deadlineMs: VISIBLE_WITHIN_MS, what: 'removed container gone' });
+  await within('removed container gone', VISIBLE_WITHIN_MS, async () => (await status(app, `?id=${added.id}`)).status === 404);
   t.is((await status(app, '?appName=storage')).body.containers.length, 3);
 });
 
@@ -189,32 +189,47 @@ engineTest('an unreachable daemon is a 503 within 1 s with the reason; the servi
   const dir = mkdtempSync(join(tmpdir(), 'status-docker-'));
   const path = join(dir, 'docker.sock');
   const proxy = socketProxy(path);
-  const watched = await watchedApp(path);
+  const watched = await watchedApp(ownId, path);
   t.teardown(async () => {
     await watched.stop();
     await proxy.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const missing = await eventually(async () => (await status(watched)).status === 503, { deadlineMs: VISIBLE_WITHIN_MS, what: '503 with no socket' });
+  const missing = await within('503 with no socket', VISIBLE_WITHIN_MS, async () => (await status(watched)).status === 503);
   t.true(missing.value);
   const { body: noSocket } = await status(watched);
   t.like(noSocket, { type: 'urn:assembly:problem:docker-unreachable', lastKnown: null });
   t.regex(noSocket.detail, new RegExp(`no Docker socket at ${path}`));
 
   await proxy.open();
-  await eventually(async () => (await status(watched)).status === 200, { deadlineMs: 8_000, what: 'recovery once the socket exists' });
+  await within('recovery once the socket exists', 8_000, async () => (await status(watched)).status === 200);
   t.is((await status(watched, '?appName=storage')).body.containers.length, 3);
 
   await proxy.close();
-  await eventually(async () => (await status(watched)).status === 503, { deadlineMs: VISIBLE_WITHIN_MS, what: '503 once the daemon is gone' });
+  await within('503 once the daemon is gone', VISIBLE_WITHIN_MS, async () => (await status(watched)).status === 503);
   const { body: lost } = await status(watched);
   t.is(lost.lastKnown.containers.length, 4, 'the last known view is kept');
   t.is(typeof lost.lastKnownAgeSeconds, 'number');
 
   await proxy.open();
-  await eventually(async () => (await status(watched)).status === 200, { deadlineMs: 8_000, what: 'recovery once the daemon is back' });
-  t.pass();
+  const { value: recovered } = await within('recovery once the daemon is back', 8_000, async () => {
+      const { status: code, body } = await status(watched);
+      return code === 200 ? body : undefined;
+    });
+  t.like(recovered.docker, { reachable: true, error: null });
+  t.is(recovered.containers.length, 4);
+});
+
+engineTest('outside a container of a compose project (its id unknown to Docker) every project is watched', async (t) => {
+  const everywhere = await watchedApp(`${PROJECT}-no-such-container`);
+  t.teardown(() => everywhere.stop());
+  const { value: names } = await within('the other project\'s replica in /status', 5_000, async () => {
+    const { status: code, body } = await status(everywhere, '?appName=storage');
+    const names: string[] = code === 200 ? body.containers.map((c: any) => c.name) : [];
+    return names.includes(`${PROJECT}-other_storage_1`) ? names : undefined;
+  });
+  t.true(names.includes(`${PROJECT}_storage_1`));
 });
 
 browserTest('the status page renders the replicas in Chromium and updates live when one stops', async (t) => {

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import type { Logger } from 'pino';
-import { createLogger } from '../src/logger.ts';
+import { createLogger } from 'service-kit/logger';
 
 /** A service's logger whose lines are kept, parsed, for assertions on what operators would see. */
 export function captureLogs(service: string): { logger: Logger; lines: Array<Record<string, unknown>> } {

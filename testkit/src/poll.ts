@@ -14,7 +14,7 @@ export interface Waited<T> {
 export async function within<T>(
   what: string,
   deadlineMs: number,
-  probe: () => Promise<T | undefined | false>,
+  probe: () => T | undefined | false | Promise<T | undefined | false>,
   { intervalMs = 50, since = performance.now() }: { intervalMs?: number; since?: number } = {},
 ): Promise<Waited<T>> {
   let last = 'no answer yet';

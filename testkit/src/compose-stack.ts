@@ -1,10 +1,11 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { freePort } from 'service-kit/testing/processes';
+import { freePort } from 'testkit/processes';
 
 const exec = promisify(execFile);
 
+/** The repository's root: docker-compose.yml and the env files are there. */
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 /** `docker-compose` (1.29) where installed, else Compose v2's `docker compose`; E2E_COMPOSE overrides. */

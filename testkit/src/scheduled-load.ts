@@ -12,8 +12,9 @@ export interface LoadOptions {
 }
 
 export interface Outcome {
-  /** Milliseconds after the load started. */
+  /** When the request was due, in milliseconds after the load started. */
   startedAt: number;
+  /** From when the request was due, not from when it left: a stall of the sender counts too. */
   latencyMs: number;
   status?: number;
   contentType?: string;
@@ -40,9 +41,10 @@ export function percentile(sorted: number[], p: number): number {
 }
 
 /**
- * A small, bounded load generator: exactly rate × duration GET requests on a fixed schedule (late ticks
- * are sent at once, never dropped or added), each with its own timeout. Node's fetch keeps connections
- * alive. Resolves when every request has an outcome.
+ * A small, bounded, open-loop load generator: exactly rate × duration GET requests on a fixed schedule
+ * (late ticks are sent at once, never dropped or added), each with its own timeout, whatever the answers'
+ * latency. Latency counts from when a request was due, so a stall is not hidden (no coordinated
+ * omission). Node's fetch keeps connections alive. Resolves when every request has an outcome.
  */
 export async function runLoad({ url, rate, durationMs, timeoutMs, ok = (o) => o.status === 200 }: LoadOptions): Promise<LoadResult> {
   const total = Math.round((rate * durationMs) / 1000);
@@ -50,8 +52,7 @@ export async function runLoad({ url, rate, durationMs, timeoutMs, ok = (o) => o.
   const start = performance.now();
   const pending: Promise<Outcome>[] = [];
 
-  const one = async (): Promise<Outcome> => {
-    const startedAt = performance.now();
+  const one = async (startedAt: number): Promise<Outcome> => {
     try {
       const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
       await response.arrayBuffer();
@@ -73,9 +74,10 @@ export async function runLoad({ url, rate, durationMs, timeoutMs, ok = (o) => o.
   };
 
   for (let i = 0; i < total; i++) {
-    const wait = start + i * intervalMs - performance.now();
+    const dueAt = start + i * intervalMs;
+    const wait = dueAt - performance.now();
     if (wait > 0) await sleep(wait);
-    pending.push(one());
+    pending.push(one(dueAt));
   }
   const outcomes = await Promise.all(pending);
   const failures = outcomes.filter((o) => !ok(o));

@@ -1,0 +1,31 @@
+import { createServer, type RequestListener } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { exitGracefullyOnSignals, type ShutdownOptions } from './lifecycle.ts';
+import { exitWith } from './startup.ts';
+
+export interface StartServerOptions {
+  service: string;
+  handler: RequestListener;
+  port: number;
+  logger: Logger;
+  /** What the "listening" log line tells besides the port. */
+  listeningFields?: Record<string, unknown>;
+  beforeClose?: ShutdownOptions['beforeClose'];
+}
+
+/**
+ * Serves `handler` on `port` until SIGTERM/SIGINT, then stops gracefully. A port that cannot be bound
+ * ends the process with one plain line, as any other start-up failure.
+ */
+export function startServer({ service, handler, port, logger, listeningFields = {}, beforeClose }: StartServerOptions): void {
+  const server = createServer(handler);
+  // Longer than the gateway's idle timeout, so the gateway, not this side, closes idle connections.
+  server.keepAliveTimeout = 65_000;
+  server.on('error', (err: NodeJS.ErrnoException) => exitWith(service, `cannot listen on port ${port}: ${err.code ?? err.message}`));
+  server.listen(port, () => {
+    const { port: bound } = server.address() as AddressInfo;
+    logger.info({ port: bound, ...listeningFields }, 'listening');
+  });
+  exitGracefullyOnSignals(server, logger, { beforeClose });
+}

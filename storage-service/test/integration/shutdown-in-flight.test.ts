@@ -1,0 +1,36 @@
+import { request } from 'node:http';
+import test from 'ava';
+import { startServerProcess } from '../helpers.ts';
+
+// In the integration suite: the request is kept in flight by a real 1.5 s delay, and the signal is sent
+// after a head start long enough for the request to have reached the server.
+
+test('SIGTERM lets a request in flight finish, closes keep-alive connections and exits 0', async (t) => {
+  const server = await startServerProcess({ FAULTS_ENABLED: 'true' });
+  t.teardown(() => server.kill('SIGKILL'));
+  await fetch(`${server.url}/faults`, {
+    method: 'PUT',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ delayMs: 1500 }),
+  });
+
+  const inFlight = new Promise<{ status: number; body: string; connection: string | undefined }>((resolve, reject) => {
+    const req = request(`${server.url}/data/users`, { agent: false, headers: { Connection: 'keep-alive' } }, (res) => {
+      let body = '';
+      res.on('data', (chunk: Buffer) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, connection: res.headers.connection }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  server.kill('SIGTERM');
+
+  const answer = await inFlight;
+  t.is(answer.status, 200);
+  t.like(JSON.parse(answer.body), { partition: 'users' });
+  t.is(answer.connection, 'close');
+  const { code } = await server.exit;
+  t.is(code, 0);
+  await t.throwsAsync(fetch(`${server.url}/healthz`), undefined, 'no longer accepting connections');
+});
