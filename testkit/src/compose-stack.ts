@@ -144,7 +144,9 @@ export async function fetchInside(
   const script = `const [url, method, body, timeoutMs] = process.argv.slice(1);
 fetch(url, { method, headers: body ? { 'content-type': 'application/json' } : {}, body: body || undefined, signal: AbortSignal.timeout(Number(timeoutMs)) })
   .then(async (r) => console.log(JSON.stringify({ status: r.status, body: await r.text() })))
-  .catch((e) => { console.log(JSON.stringify({ status: 0, body: String(e.cause ?? e) })); });`;
+  .catch((e) => console.log(JSON.stringify({ status: 0, body: String(e.cause ?? e) })))
+  // A name lookup that has no answer outlives the abort and would keep the process alive.
+  .finally(() => process.exit(0));`;
   const out = await docker(
     'exec', container, 'node', '-e', script, url, init.method ?? 'GET', init.body === undefined ? '' : JSON.stringify(init.body),
     String(init.timeoutMs ?? 10_000),
