@@ -15,6 +15,8 @@ import json
 import sys
 
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+# schemathesis' own default for positive_data_acceptance, extended per operation below.
+POSITIVE_DATA_ACCEPTANCE = ["2xx", "3xx", "401", "403", "404", "409", "429", "5xx"]
 
 
 def toml_string(value: str) -> str:
@@ -37,6 +39,12 @@ def main() -> None:
                 settings += [
                     f"# documents a 503: {' '.join(str(responses['503'].get('description', '')).split())}",
                     'checks.not_a_server_error.expected-statuses = ["2xx", "3xx", "4xx", "503"]',
+                ]
+            state_dependent = [status for status, response in responses.items() if response.get("x-state-dependent")]
+            if state_dependent:
+                settings += [
+                    f"# answers valid requests with {', '.join(state_dependent)} after earlier requests changed the state (x-state-dependent)",
+                    f"checks.positive_data_acceptance.expected-statuses = {json.dumps(POSITIVE_DATA_ACCEPTANCE + state_dependent)}",
                 ]
             streams = [status for status, response in responses.items() if "text/event-stream" in (response.get("content") or {})]
             if streams:

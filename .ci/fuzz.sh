@@ -106,7 +106,7 @@ start_service() {
   shift 2
   port=''
   # Development settings as in .env.dev (faults aside, see below); nothing else from the caller's environment.
-  env -u DATA_FILE -u REPLICA_ID -u TRAEFIK_API_URL -u FAULTS_ENABLED -u DOCKER_HOST \
+  env -u DATA_FILE -u STORE_PATH -u IDEMPOTENCY_TTL_SECONDS -u REPLICA_ID -u TRAEFIK_API_URL -u FAULTS_ENABLED -u DOCKER_HOST \
     PORT=0 APP_ENV=development LOG_LEVEL=debug "$@" node "$service/src/server.ts" >"$log" 2>&1 &
   pid=$!
   pids+=("$pid")
@@ -138,7 +138,9 @@ fuzz_service() {
       say "storage-service runs with FAULTS_ENABLED=false: with fault injection on, /faults is in the document, the fuzzer would PUT" \
         "failRate/delayMs/unhealthy there and the service would then answer injected 500s and 503s on purpose, which says nothing about the service;" \
         "with it off /faults is neither served nor documented"
-      extra=(FAULTS_ENABLED=false)
+      # A store of this run's own (the fuzzer writes and deletes items), seeded from the dummy data.
+      rm -f "$out"/store.sqlite*
+      extra=(FAULTS_ENABLED=false "STORE_PATH=$out/store.sqlite")
       ;;
     status-service)
       extra=("DOCKER_HOST=$DOCKER_HOST_FOR_STATUS")

@@ -1,133 +1,37 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import test from 'ava';
-import { docker, fetchInside, Stack, type Container } from 'testkit/compose-stack';
+import { docker, fetchInside, Stack } from 'testkit/compose-stack';
 import { within } from 'testkit/poll';
 import { assertPercentileWithin, runLoad, summarize, type LoadResult, type Outcome } from 'testkit/scheduled-load';
-import { ms, report } from './helpers/report.ts';
+import { Assembly, DEV_USER, replicaId, sameContainer, scenarioReport, type StatusView } from './helpers/assembly.ts';
+import { ms } from './helpers/report.ts';
 
 // The whole assembly, brought up once with .env.dev settings and 3 storage replicas, broken on purpose
 // scenario by scenario through the gateway on 127.0.0.1. Each scenario leaves the stack as it found it.
 
-const DEV_USER = 'dev:assembly-dev'; // documented in .env.dev
 const RESPONSE_HEADER_TIMEOUT_MS = 1000; // traefik/dynamic/storage.yml, storage-transport
 const LOAD = { rate: 100, timeoutMs: 5000 } as const;
 
-interface GatewayView {
-  status: string;
-  service?: string;
-}
-interface StatusContainer {
-  id: string;
-  name: string;
-  appName: string;
-  state: string;
-  health: string;
-  gateway: GatewayView | null;
-}
-interface StatusView {
-  apps: Record<string, { total: number; running: number; healthy: number }>;
-  containers: StatusContainer[];
-}
-
+let assembly: Assembly;
 let stack: Stack;
-const suiteStarted = performance.now();
-let traefikVersion = '?';
-
-async function get(path: string, init: RequestInit = {}) {
-  const response = await fetch(stack.url(path), { redirect: 'manual', signal: AbortSignal.timeout(5000), ...init });
-  const text = await response.text();
-  return { status: response.status, headers: response.headers, text, type: response.headers.get('content-type') ?? '' };
-}
-
-async function statusView(query = ''): Promise<StatusView> {
-  const response = await get(`/statussvc/status${query}`);
-  if (response.status !== 200) throw new Error(`/statussvc/status answered ${response.status}: ${response.text.slice(0, 200)}`);
-  return JSON.parse(response.text) as StatusView;
-}
-
-const sameContainer = (a: { id: string }, b: { id: string }) => a.id.startsWith(b.id) || b.id.startsWith(a.id);
-const replicaId = (c: Container) => c.id.slice(0, 12); // REPLICA_ID defaults to the host name, the short id
-
-/** The status service sees 3 healthy storage replicas, all UP in the gateway, plus the gateway and itself. */
-async function viewComplete(): Promise<StatusView | undefined> {
-  const view = await statusView();
-  const storage = view.containers.filter((c) => c.appName === 'storage');
-  const complete =
-    view.apps.storage?.healthy === 3 &&
-    storage.length === 3 &&
-    storage.every((c) => c.gateway?.status === 'UP') &&
-    view.containers.some((c) => c.appName === 'gateway' && c.state === 'running') &&
-    view.containers.some((c) => c.appName === 'status' && c.state === 'running');
-  return complete ? view : undefined;
-}
-
-/** All 3 replicas answer through the gateway (a handful of sequential requests sees every one). */
-async function allInRotation(): Promise<Set<string> | undefined> {
-  const seen = new Set<string>();
-  for (let i = 0; i < 9; i++) {
-    const response = await get('/storagesvc/data');
-    if (response.status !== 200) return undefined;
-    seen.add(response.headers.get('x-replica-id') ?? '?');
-  }
-  return seen.size === 3 ? seen : undefined;
-}
-
-async function assemblyReady(deadlineMs: number) {
-  await within('every storage replica in rotation', deadlineMs, allInRotation, { intervalMs: 250 });
-  return within('the status service sees the whole assembly', deadlineMs, viewComplete, { intervalMs: 250 });
-}
-
-const isProblem503 = (o: Outcome) =>
-  o.status === 503 && (o.contentType ?? '').startsWith('application/problem+json');
-
-function scenarioReport(title: string, figures: Record<string, string>) {
-  const lines = [`### ${title}`, '', ...Object.entries(figures).map(([k, v]) => `- ${k}: ${v}`), ''];
-  report(lines);
-  return lines.join('\n');
-}
-
-/** ava's main process is gone (killed on its own): this worker would otherwise run on, orphaned. */
-function onOrphaned() {
-  stack.downSync();
-  process.exit(1);
-}
 
 test.before(async (t) => {
-  stack = await Stack.create();
-  const onSignal = (signal: NodeJS.Signals) => {
-    stack.downSync();
-    process.kill(process.pid, signal);
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  process.once('disconnect', onOrphaned);
-
-  report([
-    `## e2e run ${new Date().toISOString()}`,
-    '',
-    `project \`${stack.project}\`, gateway ${stack.baseUrl}, NODE_IMAGE=${stack.env.NODE_IMAGE ?? '(.env.dev)'}, ` +
-      `TRAEFIK_IMAGE=${stack.env.TRAEFIK_IMAGE ?? '(.env.dev)'}`,
-    '',
-  ]);
-  const started = performance.now();
-  await stack.compose(['down', '-v', '--remove-orphans', '--timeout', '5']); // leftovers of an interrupted run
-  await stack.compose(['up', '-d', '--build']);
-  await assemblyReady(120_000);
-  const version = await get('/api/version', { headers: { authorization: `Basic ${Buffer.from(DEV_USER).toString('base64')}` } });
-  traefikVersion = (JSON.parse(version.text) as { Version?: string }).Version ?? '?';
-  t.log(`assembly up and healthy in ${ms(performance.now() - started)} (${stack.baseUrl}, Traefik ${traefikVersion})`);
-  report([`assembly up and healthy in ${ms(performance.now() - started)} (Traefik ${traefikVersion})`, '']);
+  assembly = await Assembly.start(t);
+  stack = assembly.stack;
 });
 
 test.after.always(async (t) => {
-  if (!stack) return;
-  process.off('disconnect', onOrphaned);
-  stack.downSync();
-  const left = await stack.containers();
-  const wall = `e2e wall time ${ms(performance.now() - suiteStarted)}; containers left: ${left.length}`;
-  t.log(wall);
-  report([wall, '']);
+  await assembly?.stop(t);
 });
+
+const get: Assembly['get'] = (...args) => assembly.get(...args);
+const statusView: Assembly['statusView'] = (...args) => assembly.statusView(...args);
+const viewComplete: Assembly['viewComplete'] = () => assembly.viewComplete();
+const allInRotation: Assembly['allInRotation'] = () => assembly.allInRotation();
+const assemblyReady: Assembly['ready'] = (deadlineMs) => assembly.ready(deadlineMs);
+
+const isProblem503 = (o: Outcome) =>
+  o.status === 503 && (o.contentType ?? '').startsWith('application/problem+json');
 
 test.serial('1. storage data and the status view through the gateway', async (t) => {
   const list = await get('/storagesvc/data');

@@ -5,9 +5,12 @@ import { TargetError } from './discovery.ts';
 import { parseCommandLine, UsageError, USAGE } from './options.ts';
 import { runLoad } from './run-load.ts';
 import { renderSummary } from './summary.ts';
+import { renderWriteSummary, runWriteLoad } from './write-load.ts';
 
 /** Bad options and an unusable target are the caller's to fix: one line, exit 2, no stack. */
 const EXIT_USAGE = 2;
+/** A write workload whose consistency check failed. */
+const EXIT_INCONSISTENT = 1;
 
 async function main(): Promise<void> {
   const commandLine = parseCommandLine(process.argv.slice(2));
@@ -23,12 +26,21 @@ async function main(): Promise<void> {
     process.once('SIGINT', () => process.exit(130));
   });
 
-  const summary = await runLoad(commandLine.load, {
-    // autocannon's bar redraws one line in place; in a pipe or a CI log it would only add noise.
-    progress: process.stderr.isTTY ? process.stderr : undefined,
-    signal: stop.signal,
-  });
-  process.stdout.write(renderSummary(summary));
+  let summary: object;
+  if ('write' in commandLine) {
+    const written = await runWriteLoad({ ...commandLine.write, signal: stop.signal });
+    process.stdout.write(renderWriteSummary(written));
+    if (!written.check.ok) process.exitCode = EXIT_INCONSISTENT;
+    summary = written;
+  } else {
+    const read = await runLoad(commandLine.load, {
+      // autocannon's bar redraws one line in place; in a pipe or a CI log it would only add noise.
+      progress: process.stderr.isTTY ? process.stderr : undefined,
+      signal: stop.signal,
+    });
+    process.stdout.write(renderSummary(read));
+    summary = read;
+  }
   if (commandLine.jsonFile) {
     // `npm run` starts scripts in the repository root; a relative --json FILE means where npm was run.
     const file = resolve(process.env.INIT_CWD ?? process.cwd(), commandLine.jsonFile);

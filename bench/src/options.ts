@@ -1,7 +1,11 @@
 import { parseArgs } from 'node:util';
+import type { WriteLoadOptions } from './write-load.ts';
 
-export const WORKLOADS = ['read', 'mixed', 'status'] as const;
-export type Workload = (typeof WORKLOADS)[number];
+/** The read workloads run on autocannon; the write workloads (store, write) on virtual users of write-load.ts. */
+export const READ_WORKLOADS = ['read', 'mixed', 'status'] as const;
+export const WRITE_WORKLOADS = ['store', 'write'] as const;
+export const WORKLOADS = [...READ_WORKLOADS, ...WRITE_WORKLOADS] as const;
+export type Workload = (typeof READ_WORKLOADS)[number];
 
 /** What one load run does; the benchmarks build these too, so every field is plain data. */
 export interface LoadOptions {
@@ -16,15 +20,24 @@ export interface LoadOptions {
   amount: number | null;
   /** Fixed arrival rate, requests per second over all connections (autocannon's overallRate); null: as fast as answers come. */
   rate: number | null;
-  /** mixed only: probability that a partition listing is followed by an item read. */
+  /** mixed: probability that a partition listing is followed by an item read. */
   p: number;
   timeoutSeconds: number;
 }
 
-export type CommandLine = { help: true } | { help: false; load: LoadOptions; jsonFile: string | null };
+export type CommandLine =
+  | { help: true }
+  | { help: false; load: LoadOptions; jsonFile: string | null }
+  | { help: false; write: WriteLoadOptions; jsonFile: string | null };
 
 export const DEFAULT_URL = 'http://127.0.0.1:8081';
-export const DEFAULT_PREFIX: Record<Workload, string> = { read: '/storagesvc', mixed: '/storagesvc', status: '/statussvc' };
+export const DEFAULT_PREFIX: Record<(typeof WORKLOADS)[number], string> = {
+  read: '/storagesvc',
+  mixed: '/storagesvc',
+  status: '/statussvc',
+  store: '/storagesvc',
+  write: '/storagesvc',
+};
 
 export const DEFAULTS = {
   workload: 'read',
@@ -37,22 +50,28 @@ export const DEFAULTS = {
 
 export const USAGE = `Usage: npm run loadtest -- [options]
 
-  --workload read|mixed|status  read: random item reads over all partitions; mixed: a partition listing,
-                                then an item read with probability --p, repeated; status: polls /status
+  --workload NAME               read: random item reads over all partitions; mixed: a partition listing,
+                                then an item read with probability --p, repeated; status: polls /status;
+                                store: each user reads a random product and, while it has stock, buys one
+                                with probability --p (POST /orders); write: each user POSTs messages to
+                                --partition. store and write send an Idempotency-Key, retry the same key
+                                on a network error or a 5xx, and end with a consistency check
                                 (default ${DEFAULTS.workload})
-  --connections N               concurrent connections (default ${DEFAULTS.connections})
+  --connections N               concurrent connections; for store and write, virtual users (default ${DEFAULTS.connections})
   --duration SECONDS            how long to run (default ${DEFAULTS.durationSeconds}); or:
   --amount N                    how many requests to send (not with --duration; at least --connections)
   --rate N                      fixed arrival rate, requests/s over all connections (default: as fast as possible)
   --url URL                     base URL (default ${DEFAULT_URL}, the gateway of .env.dev)
   --prefix PATH                 path prefix (default /storagesvc for read and mixed, /statussvc for status;
                                 --prefix '' when --url is one storage replica)
-  --p 0..1                      mixed only: probability of the item read (default ${DEFAULTS.p})
+  --p 0..1                      mixed: probability of the item read; store: of a buy (default ${DEFAULTS.p})
+  --partition NAME              write only: the partition to write to (default loadtest-<time>)
   --timeout SECONDS             per request, at least 1 (default ${DEFAULTS.timeoutSeconds})
   --json FILE                   also write the summary as JSON to FILE
   --help                        this text
 
-Exit codes: 0 the load ran (errors in its answers are results, not failures); 2 bad options or unreachable target.
+Exit codes: 0 the load ran (errors in its answers are results, not failures); 1 the consistency check of store or
+write failed (something acknowledged was lost, applied twice, or oversold); 2 bad options or unreachable target.
 `;
 
 /** A mistake in the options: the CLI prints the message as one line and exits 2. */
@@ -71,6 +90,7 @@ const SPEC = {
   p: { type: 'string' },
   timeout: { type: 'string' },
   json: { type: 'string' },
+  partition: { type: 'string' },
   help: { type: 'boolean' },
 } as const;
 
@@ -83,7 +103,8 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
   if (!isWorkload(workload)) throw new UsageError(`--workload must be one of ${WORKLOADS.join(', ')} (got "${workload}")`);
   if (values.duration !== undefined && values.amount !== undefined) throw new UsageError('give --duration or --amount, not both');
   const p = values.p === undefined ? DEFAULTS.p : probability(values.p);
-  if (values.p !== undefined && workload !== 'mixed') throw new UsageError(`--p applies only to --workload mixed (got --workload ${workload})`);
+  if (values.p !== undefined && workload !== 'mixed' && workload !== 'store') throw new UsageError(`--p applies only to --workload mixed or store (got --workload ${workload})`);
+  if (values.partition !== undefined && workload !== 'write') throw new UsageError(`--partition applies only to --workload write (got --workload ${workload})`);
 
   const connections = values.connections === undefined ? DEFAULTS.connections : positiveInteger('--connections', values.connections);
   const amount = values.amount === undefined ? null : positiveInteger('--amount', values.amount);
@@ -93,6 +114,26 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
 
   const jsonFile = values.json ?? null;
   if (jsonFile === '') throw new UsageError('--json needs a file name');
+
+  if (isWriteWorkload(workload)) {
+    if (amount !== null || values.rate !== undefined) throw new UsageError(`--workload ${workload} runs for --duration; --amount and --rate do not apply`);
+    if (values.partition !== undefined && !/^[A-Za-z0-9_-]{1,64}$/.test(values.partition)) {
+      throw new UsageError(`--partition must be 1 to 64 letters, digits, '_' or '-' (got "${values.partition}")`);
+    }
+    return {
+      help: false,
+      jsonFile,
+      write: {
+        workload,
+        base: `${baseUrl(values.url ?? DEFAULTS.url)}${prefix(values.prefix ?? DEFAULT_PREFIX[workload])}`,
+        users: connections,
+        durationSeconds: durationSeconds ?? DEFAULTS.durationSeconds,
+        p,
+        timeoutSeconds: values.timeout === undefined ? DEFAULTS.timeoutSeconds : timeout(values.timeout),
+        ...(values.partition === undefined ? {} : { partition: values.partition }),
+      },
+    };
+  }
 
   return {
     help: false,
@@ -160,7 +201,8 @@ function parseArgsMessage(err: unknown): string {
   }
 }
 
-const isWorkload = (value: string): value is Workload => (WORKLOADS as readonly string[]).includes(value);
+const isWorkload = (value: string): value is (typeof WORKLOADS)[number] => (WORKLOADS as readonly string[]).includes(value);
+const isWriteWorkload = (value: string): value is (typeof WRITE_WORKLOADS)[number] => (WRITE_WORKLOADS as readonly string[]).includes(value);
 
 function positiveInteger(option: string, text: string): number {
   const value = Number(text);

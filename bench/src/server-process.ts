@@ -1,7 +1,9 @@
 import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { open, readFile } from 'node:fs/promises';
 import { request } from 'node:http';
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 
@@ -119,7 +121,11 @@ export function getRaw(url: string): Promise<{ status: number; contentType: stri
   });
 }
 
-/** storage-service as production runs it (`env` adds to or overrides those settings), its log lines to `stdoutFile`. */
+/**
+ * storage-service as production runs it (`env` adds to or overrides those settings), its log lines to
+ * `stdoutFile`, on a store of its own beside that file, seeded from its DATA_FILE.
+ */
 export function startStorageService(options: { env?: Record<string, string>; stdoutFile: string; timeoutMs?: number; port?: number }): Promise<NodeProcess> {
-  return startNodeProcess(STORAGE_ENTRY, { ...options, env: { ...PRODUCTION_ENV, ...options.env } });
+  const storePath = join(dirname(options.stdoutFile), `store-${randomUUID()}.sqlite`);
+  return startNodeProcess(STORAGE_ENTRY, { ...options, env: { ...PRODUCTION_ENV, STORE_PATH: storePath, ...options.env } });
 }

@@ -1,5 +1,8 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startServerProcess, type ServerProcess } from 'testkit/processes';
 import { DEFAULTS, type LoadOptions } from '../src/options.ts';
@@ -7,8 +10,9 @@ import { DEFAULTS, type LoadOptions } from '../src/options.ts';
 const STORAGE_ENTRY = fileURLToPath(new URL('../../storage-service/src/server.ts', import.meta.url));
 export const CLI_ENTRY = fileURLToPath(new URL('../src/loadtest.ts', import.meta.url));
 
-/** A real storage replica (its `npm start` entry point, shipped data) on a free port of 127.0.0.1. */
-export const startReplica = (replicaId: string): Promise<ServerProcess> => startServerProcess(STORAGE_ENTRY, { REPLICA_ID: replicaId });
+/** A real storage replica (its `npm start` entry point, a store of its own seeded with the shipped data) on a free port of 127.0.0.1. */
+export const startReplica = (replicaId: string): Promise<ServerProcess> =>
+  startServerProcess(STORAGE_ENTRY, { REPLICA_ID: replicaId, STORE_PATH: join(mkdtempSync(join(tmpdir(), 'bench-replica-')), 'store.sqlite') });
 
 /** Load options straight at one replica (no gateway prefix); the rest as the CLI's defaults. */
 export const directOptions = (url: string, overrides: Partial<LoadOptions>): LoadOptions => ({

@@ -1,10 +1,17 @@
 import test from 'ava';
 import { parseCommandLine, UsageError, type LoadOptions } from '../src/options.ts';
+import type { WriteLoadOptions } from '../src/write-load.ts';
 
 const load = (argv: string[]): LoadOptions => {
   const commandLine = parseCommandLine(argv);
-  if (commandLine.help) throw new Error('expected options, got --help');
+  if (commandLine.help || !('load' in commandLine)) throw new Error('expected a read workload');
   return commandLine.load;
+};
+
+const write = (argv: string[]): WriteLoadOptions => {
+  const commandLine = parseCommandLine(argv);
+  if (commandLine.help || !('write' in commandLine)) throw new Error('expected a write workload');
+  return commandLine.write;
 };
 
 test('defaults: read through the gateway of .env.dev, 10 connections for 10 s, no rate limit', (t) => {
@@ -74,7 +81,7 @@ const mistakes: Array<[string[], string]> = [
   [['--p', '2'], '--p must be a number from 0 to 1 (got "2")'],
   [['--workload', 'mixed', '--p', '-0.1'], '--p must be a number from 0 to 1 (got "-0.1")'],
   [['--workload', 'mixed', '--p', 'half'], '--p must be a number from 0 to 1 (got "half")'],
-  [['--p', '0.5'], '--p applies only to --workload mixed (got --workload read)'],
+  [['--p', '0.5'], '--p applies only to --workload mixed or store (got --workload read)'],
   [['--duration', '-1'], '--duration must be a positive number of seconds (got "-1")'],
   [['--duration', '0'], '--duration must be a positive number of seconds (got "0")'],
   [['--duration', 'ten'], '--duration must be a positive number of seconds (got "ten")'],
@@ -86,7 +93,7 @@ const mistakes: Array<[string[], string]> = [
   [['--rate', '-5'], '--rate must be a whole number of at least 1 (got "-5")'],
   [['--rate', '2.5'], '--rate must be a whole number of at least 1 (got "2.5")'],
   [['--timeout', '0.5'], '--timeout must be a number of seconds, at least 1 (got "0.5")'],
-  [['--workload', 'write'], '--workload must be one of read, mixed, status (got "write")'],
+  [['--workload', 'delete'], '--workload must be one of read, mixed, status, store, write (got "delete")'],
   [['--url', 'localhost:8081'], '--url must be an http:// or https:// URL (got "localhost:8081")'],
   [['--url', 'not a url'], '--url must be an http:// or https:// URL (got "not a url")'],
   [['--url', 'http://127.0.0.1:8081/?x=1'], '--url must be a base URL without ?query or #fragment (got "http://127.0.0.1:8081/?x=1")'],
@@ -105,3 +112,30 @@ for (const [argv, message] of mistakes) {
     t.is(error?.message, message);
   });
 }
+
+test('store and write: virtual users for a duration, through the gateway, with --p for store and --partition for write', (t) => {
+  t.deepEqual(write(['--workload', 'store', '--p', '0.3', '--connections', '20', '--duration', '5']), {
+    workload: 'store',
+    base: 'http://127.0.0.1:8081/storagesvc',
+    users: 20,
+    durationSeconds: 5,
+    p: 0.3,
+    timeoutSeconds: 10,
+  });
+  t.like(write(['--workload', 'write', '--partition', 'messages', '--url', 'http://10.0.0.1:3000', '--prefix', '']), {
+    workload: 'write',
+    base: 'http://10.0.0.1:3000',
+    partition: 'messages',
+    users: 10,
+    durationSeconds: 10,
+  });
+});
+
+test('store and write refuse what does not apply to them, in one line each', (t) => {
+  const refused = (argv: string[]) => t.throws(() => parseCommandLine(argv), { instanceOf: UsageError })?.message;
+  t.regex(refused(['--workload', 'store', '--amount', '100']) ?? '', /--amount and --rate do not apply/);
+  t.regex(refused(['--workload', 'write', '--rate', '100']) ?? '', /--amount and --rate do not apply/);
+  t.regex(refused(['--workload', 'write', '--p', '0.5']) ?? '', /--p applies only to --workload mixed or store/);
+  t.regex(refused(['--workload', 'store', '--partition', 'x']) ?? '', /--partition applies only to --workload write/);
+  t.regex(refused(['--workload', 'write', '--partition', 'no/slash']) ?? '', /--partition must be/);
+});

@@ -2,17 +2,18 @@ import type Koa from 'koa';
 import type { Logger } from 'pino';
 import { createServiceApp } from 'service-kit/app';
 import type { Config } from './config.ts';
-import type { DataStore } from './data-store.ts';
 import type { FaultInjector } from './faults.ts';
 import { buildOpenApiDocument } from './openapi.ts';
 import { dataRoutes } from './routes/data.ts';
 import { faultRoutes } from './routes/faults.ts';
 import { healthRoutes } from './routes/health.ts';
 import { homeRoutes } from './routes/home.ts';
+import { orderRoutes } from './routes/orders.ts';
+import type { Store } from './store/store.ts';
 
 export interface AppDependencies {
-  config: Pick<Config, 'appEnv' | 'replicaId'>;
-  store: DataStore;
+  config: Pick<Config, 'appEnv' | 'replicaId' | 'bodyLimitBytes'>;
+  store: Store;
   logger: Logger;
   /** Present only when fault injection is enabled; then /faults exists. */
   faults?: FaultInjector;
@@ -22,6 +23,7 @@ export interface AppDependencies {
 
 export function createApp({ config, store, logger, faults, now = Date.now }: AppDependencies): Koa {
   const development = config.appEnv === 'development';
+  const storeRouteOptions = { faults, replicaId: config.replicaId, bodyLimitBytes: config.bodyLimitBytes };
   return createServiceApp({
     logger,
     first: [
@@ -33,9 +35,12 @@ export function createApp({ config, store, logger, faults, now = Date.now }: App
     routers: [
       homeRoutes(config.replicaId, development),
       healthRoutes(config.replicaId, now, faults),
-      dataRoutes(store, faults, config.replicaId),
+      dataRoutes(store, storeRouteOptions),
+      orderRoutes(store, storeRouteOptions),
       ...(faults ? [faultRoutes(faults)] : []),
     ],
-    docs: development ? { title: 'storage-service', document: buildOpenApiDocument({ faultsEnabled: !!faults }) } : undefined,
+    docs: development
+      ? { title: 'storage-service', document: buildOpenApiDocument({ faultsEnabled: !!faults, bodyLimitBytes: config.bodyLimitBytes }) }
+      : undefined,
   });
 }

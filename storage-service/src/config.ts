@@ -4,12 +4,28 @@ import { appEnvSchema, logLevelSchema, portSchema, readEnv } from 'service-kit/c
 import { z } from 'zod';
 
 export const DEFAULT_DATA_FILE = fileURLToPath(new URL('../data/dummy-data.json', import.meta.url));
+/** Inside the service's folder, git-ignored; compose puts it on a volume instead. */
+export const DEFAULT_STORE_PATH = fileURLToPath(new URL('../var/storage.sqlite', import.meta.url));
+
+/** A positive integer variable, at most `max`. */
+function positiveInteger(max: number, fallback: number) {
+  const message = `must be an integer from 1 to ${max}`;
+  return z
+    .string()
+    .regex(/^[1-9][0-9]{0,15}$/, message)
+    .transform(Number)
+    .refine((value) => value <= max, message)
+    .default(fallback);
+}
 
 const EnvSchema = z
   .object({
     PORT: portSchema,
     APP_ENV: appEnvSchema,
     DATA_FILE: z.string().default(DEFAULT_DATA_FILE),
+    STORE_PATH: z.string().default(DEFAULT_STORE_PATH),
+    BODY_LIMIT_BYTES: positiveInteger(64 * 1024 * 1024, 1024 * 1024),
+    IDEMPOTENCY_TTL_SECONDS: positiveInteger(365 * 24 * 3600, 24 * 3600),
     LOG_LEVEL: logLevelSchema,
     REPLICA_ID: z
       .string()
@@ -24,6 +40,9 @@ const EnvSchema = z
     port: env.PORT,
     appEnv: env.APP_ENV,
     dataFile: env.DATA_FILE,
+    storePath: env.STORE_PATH,
+    bodyLimitBytes: env.BODY_LIMIT_BYTES,
+    idempotencyTtlSeconds: env.IDEMPOTENCY_TTL_SECONDS,
     logLevel: env.LOG_LEVEL,
     replicaId: env.REPLICA_ID,
     faultsEnabled: env.FAULTS_ENABLED,

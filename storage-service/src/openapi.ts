@@ -1,17 +1,98 @@
 import { openApiDocument, responseDeclarations } from 'service-kit/openapi';
+import { PROBLEM_CONTENT_TYPE, ProblemSchema } from 'service-kit/problem';
 import { z } from 'zod';
-import { Faults, Health, ItemParams, PartitionIndex, PartitionList, PartitionParams, StoredItem } from './schemas.ts';
+import {
+  Faults,
+  Health,
+  IdempotencyHeaders,
+  ItemBody,
+  ItemParams,
+  NewItemBody,
+  Order,
+  OrderPage,
+  OrderParams,
+  OrderRequest,
+  OrdersQuery,
+  PartitionIndex,
+  PartitionList,
+  PartitionPageQuery,
+  PartitionParams,
+  StoredItem,
+} from './schemas.ts';
 
-const { json, problem } = responseDeclarations({
+const { headers, json, problem } = responseDeclarations({
   'X-Replica-Id': z.string().meta({ description: 'The replica that answered.' }),
 });
 
-const dataErrors = {
+const ETag = z
+  .string()
+  .regex(/^"[A-Za-z0-9_-]{27}"$/)
+  .meta({ description: 'Strong entity tag of the answer: a digest of its bytes, so it changes exactly when the answer does.' });
+const Location = z.string().meta({ description: 'Path of what was created; behind the gateway, with its prefix.' });
+const IdempotentReplayed = z
+  .literal('true')
+  .optional()
+  .meta({ description: 'Only on a replay: a request with the same Idempotency-Key had this answer, and the effect, before.' });
+const RetryAfter = z.string().meta({ description: 'Seconds to wait before retrying.' });
+
+const ConditionalReadHeaders = z.object({
+  'If-None-Match': z.string().optional().meta({ description: 'ETags the client holds: 304 without a body when one is current.' }),
+});
+const ConditionalWriteHeaders = z.object({
+  'If-Match': z.string().optional().meta({ description: 'Write only if the item exists and its ETag is one of these (`*`: if it exists), else 412.' }),
+  'If-None-Match': z.string().optional().meta({ description: '`*`: create only, 412 if the item exists; ETags: 412 if the item has one of them.' }),
+});
+const ConditionalDeleteHeaders = ConditionalWriteHeaders.pick({ 'If-Match': true });
+
+const withHeaders = (extra: Record<string, z.ZodType>) => headers.extend(extra);
+
+/**
+ * Marks an answer that a request valid by this document can get because of what came before it (an
+ * item changed since the client read it, a key already used, a page cursor since deleted), so that
+ * tools checking "valid requests are accepted" (.ci/fuzz.sh) allow it where it is declared.
+ */
+const stateDependent = <Response extends object>(response: Response) => ({ ...response, 'x-state-dependent': true });
+
+const stored = (description: string, schema: z.ZodType) => ({
+  description,
+  headers: withHeaders({ ETag }),
+  content: { 'application/json': { schema } },
+});
+const notModified = { description: 'Not Modified: the If-None-Match names the current ETag.', headers: withHeaders({ ETag }) };
+const created = (description: string, schema: z.ZodType) => ({
+  description,
+  headers: withHeaders({ Location, ETag, 'Idempotent-Replayed': IdempotentReplayed }),
+  content: { 'application/json': { schema } },
+});
+
+/** The answers every read of the store may give besides its own. */
+const readErrors = {
   '500': problem('Unexpected error, or a fault injected on purpose.'),
 };
 
+/** The answers every write may give besides its own. */
+function writeErrors(bodyLimitBytes: number) {
+  return {
+    '413': problem(`The body is larger than ${bodyLimitBytes} bytes.`),
+    '415': problem('The body is not `application/json` (UTF-8, no content coding).'),
+    '500': problem('Unexpected error, or a fault injected on purpose.'),
+    '503': {
+      description: 'The store stayed busy with other writes past its busy timeout; nothing was written. Retry after Retry-After.',
+      headers: withHeaders({ 'Retry-After': RetryAfter }),
+      content: { [PROBLEM_CONTENT_TYPE]: { schema: ProblemSchema } },
+    },
+  };
+}
+
+const idempotencyErrors = {
+  '409': problem(
+    'A request with the same Idempotency-Key is still in progress. (Never with the embedded SQLite store: the key, the effect and the answer commit in one transaction, so a duplicate waits for it and gets the replay.)',
+  ),
+  '422': stateDependent(problem('The Idempotency-Key was already used on this route for a request with another body.')),
+};
+
 /** The OpenAPI 3.1 document, generated from the same schemas that validate requests and stored data. */
-export function buildOpenApiDocument(options: { faultsEnabled: boolean }) {
+export function buildOpenApiDocument(options: { faultsEnabled: boolean; bodyLimitBytes: number }) {
   const faultPaths = {
     '/faults': {
       get: { summary: 'Faults currently injected', responses: { '200': json('Current faults.', Faults) } },
@@ -27,34 +108,118 @@ export function buildOpenApiDocument(options: { faultsEnabled: boolean }) {
       delete: { summary: 'Clear all faults', responses: { '200': json('No faults.', Faults) } },
     },
   };
+  const writeProblems = writeErrors(options.bodyLimitBytes);
   return openApiDocument(
     'storage-service',
-    'A read-only storage replica. Every replica loads the same file and answers byte-identical bodies.',
+    'A storage replica. Every replica opens the same SQLite file: a write through one is read through any other. ' +
+      'Reads answer strong ETags (304 on If-None-Match); writes take If-Match / If-None-Match; every POST takes an Idempotency-Key.',
     {
       '/data': {
-        get: { summary: 'List partitions', responses: { '200': json('Partition keys.', PartitionList), ...dataErrors } },
+        get: {
+          summary: 'List partitions',
+          requestParams: { header: ConditionalReadHeaders },
+          responses: { '200': stored('Partition keys, oldest partition first.', PartitionList), '304': notModified, ...readErrors },
+        },
       },
       '/data/{partitionKey}': {
         get: {
-          summary: 'List the ids in a partition',
-          requestParams: { path: PartitionParams },
+          summary: 'List the ids in a partition, a page at a time',
+          requestParams: { path: PartitionParams, query: PartitionPageQuery, header: ConditionalReadHeaders },
           responses: {
-            '200': json('Ids of the partition.', PartitionIndex),
-            '400': problem('Malformed partition key.'),
+            '200': stored('Ids of the partition in insertion order, and the `after` of the next page.', PartitionIndex),
+            '304': notModified,
+            '400': stateDependent(problem('Malformed partition key, limit or after; or an `after` the partition does not hold (any more).')),
             '404': problem('Unknown partition.'),
-            ...dataErrors,
+            ...readErrors,
+          },
+        },
+        post: {
+          summary: 'Append an object under a new id (a message log)',
+          requestParams: { path: PartitionParams, header: IdempotencyHeaders },
+          requestBody: { required: true, content: { 'application/json': { schema: NewItemBody } } },
+          responses: {
+            '201': created('Appended: the stored object, with the id the service assigned.', StoredItem),
+            '400': problem('Malformed partition key, Idempotency-Key or JSON; a body that is not an object, or that has an `id`.'),
+            ...idempotencyErrors,
+            ...writeProblems,
           },
         },
       },
       '/data/{partitionKey}/{id}': {
         get: {
           summary: 'Read one stored object',
-          requestParams: { path: ItemParams },
+          requestParams: { path: ItemParams, header: ConditionalReadHeaders },
           responses: {
-            '200': json('The stored object, exactly as loaded.', StoredItem),
+            '200': stored('The stored object.', StoredItem),
+            '304': notModified,
             '400': problem('Malformed partition key or id.'),
             '404': problem('Unknown partition or id.'),
-            ...dataErrors,
+            ...readErrors,
+          },
+        },
+        put: {
+          summary: 'Create or replace one object',
+          requestParams: { path: ItemParams, header: ConditionalWriteHeaders },
+          requestBody: { required: true, content: { 'application/json': { schema: ItemBody } } },
+          responses: {
+            '200': stored('Replaced: the stored object.', StoredItem),
+            '201': stored('Created: the stored object.', StoredItem),
+            '400': problem('Malformed partition key, id or JSON; a body that is not an object, or whose `id` is not the id of the path.'),
+            '412': stateDependent(problem('If-Match or If-None-Match does not hold; nothing was written.')),
+            ...writeProblems,
+          },
+        },
+        delete: {
+          summary: 'Delete one object (the partition goes with its last one)',
+          requestParams: { path: ItemParams, header: ConditionalDeleteHeaders },
+          responses: {
+            '204': { description: 'Deleted.', headers },
+            '400': problem('Malformed partition key or id.'),
+            '404': problem('Unknown partition or id.'),
+            '412': stateDependent(problem('If-Match does not hold; nothing was deleted.')),
+            '500': writeProblems['500'],
+            '503': writeProblems['503'],
+          },
+        },
+      },
+      '/orders': {
+        post: {
+          summary: "Order a product: take from its stock and append to the order log, at once or not at all",
+          requestParams: { header: IdempotencyHeaders },
+          requestBody: { required: true, content: { 'application/json': { schema: OrderRequest } } },
+          responses: {
+            '201': created('Ordered: the order, with the stock that remains.', Order),
+            '400': problem('Malformed JSON or Idempotency-Key; missing or unknown fields; a quantity that is not an integer of at least 1.'),
+            '404': problem('No such product in the `products` partition.'),
+            '409': problem(
+              'Not enough stock (`available` says how much there is; nothing was taken, and the Idempotency-Key stays unused). ' +
+                'Or a request with the same Idempotency-Key is still in progress (never with the embedded SQLite store).',
+            ),
+            '422': idempotencyErrors['422'],
+            ...writeProblems,
+          },
+        },
+        get: {
+          summary: 'The order log, a page at a time',
+          requestParams: { query: OrdersQuery, header: ConditionalReadHeaders },
+          responses: {
+            '200': stored('Orders in the order they were placed, and the `after` of the next page.', OrderPage),
+            '304': notModified,
+            '400': problem('Malformed limit or after.'),
+            ...readErrors,
+          },
+        },
+      },
+      '/orders/{orderId}': {
+        get: {
+          summary: 'Read one order',
+          requestParams: { path: OrderParams, header: ConditionalReadHeaders },
+          responses: {
+            '200': stored('The order.', Order),
+            '304': notModified,
+            '400': problem('The order id is not a positive integer.'),
+            '404': problem('No such order.'),
+            ...readErrors,
           },
         },
       },

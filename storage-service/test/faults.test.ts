@@ -9,8 +9,7 @@ const asJson = (body: unknown) => ({
 });
 
 test('with faults disabled /faults does not exist', async (t) => {
-  const app = await startApp();
-  t.teardown(() => app.close());
+  const app = await startApp(t);
   for (const method of ['GET', 'PUT', 'DELETE']) {
     const res = await fetch(`${app.url}/faults`, { method });
     t.is(res.status, 404, method);
@@ -19,8 +18,7 @@ test('with faults disabled /faults does not exist', async (t) => {
 });
 
 test('GET /faults starts with none; PUT replaces them, omitted fields off; DELETE clears', async (t) => {
-  const app = await startApp({ faults: new FaultInjector() });
-  t.teardown(() => app.close());
+  const app = await startApp(t, { faults: new FaultInjector() });
   t.deepEqual(await json(await fetch(`${app.url}/faults`)), { delayMs: 0, failRate: 0, unhealthy: false });
   t.deepEqual(await json(await fetch(`${app.url}/faults`, asJson({ delayMs: 5, failRate: 0.25 }))), {
     delayMs: 5,
@@ -41,8 +39,7 @@ test('GET /faults starts with none; PUT replaces them, omitted fields off; DELET
 });
 
 test('unhealthy makes /healthz answer 503 until cleared; data is still served', async (t) => {
-  const app = await startApp({ faults: new FaultInjector() });
-  t.teardown(() => app.close());
+  const app = await startApp(t, { faults: new FaultInjector() });
   await fetch(`${app.url}/faults`, asJson({ unhealthy: true }));
   const sick = await fetch(`${app.url}/healthz`);
   t.is(sick.status, 503);
@@ -53,8 +50,7 @@ test('unhealthy makes /healthz answer 503 until cleared; data is still served', 
 });
 
 test('failRate 1 makes every /data request a 500 injected-fault problem; health and faults stay up', async (t) => {
-  const app = await startApp({ faults: new FaultInjector() });
-  t.teardown(() => app.close());
+  const app = await startApp(t, { faults: new FaultInjector() });
   await fetch(`${app.url}/faults`, asJson({ failRate: 1 }));
   for (const path of ['/data', '/data/products', '/data/products/p-1']) {
     const res = await fetch(`${app.url}${path}`);
@@ -67,11 +63,31 @@ test('failRate 1 makes every /data request a 500 injected-fault problem; health 
   t.is((await fetch(`${app.url}/healthz`)).status, 200);
 });
 
+test('failRate 1 fails writes and orders before they have any effect', async (t) => {
+  const app = await startApp(t, { faults: new FaultInjector() });
+  await fetch(`${app.url}/faults`, asJson({ failRate: 1 }));
+  const writes: Array<[string, RequestInit]> = [
+    ['/data/products/p-1', { ...asJson({ quantity: 99 }), method: 'PUT' }],
+    ['/data/products/p-1', { method: 'DELETE' }],
+    ['/data/notes', { ...asJson({ text: 'x' }), method: 'POST' }],
+    ['/orders', { ...asJson({ productId: 'p-1', quantity: 1 }), method: 'POST' }],
+    ['/orders', {}],
+    ['/orders/1', {}],
+  ];
+  for (const [path, init] of writes) {
+    const res = await fetch(`${app.url}${path}`, init);
+    t.is(res.status, 500, `${init.method ?? 'GET'} ${path}`);
+    t.like(await json(res), { type: 'urn:assembly:problem:injected-fault' });
+  }
+  await fetch(`${app.url}/faults`, { method: 'DELETE' });
+  t.like(await json(await fetch(`${app.url}/data/products/p-1`)), { quantity: 4 });
+  t.is((await fetch(`${app.url}/data/notes`)).status, 404);
+});
+
 test('failRate fails that share of /data requests', async (t) => {
   const draws = [0.1, 0.9, 0.2, 0.8];
   let next = 0;
-  const app = await startApp({ faults: new FaultInjector(() => draws[next++ % draws.length]!) });
-  t.teardown(() => app.close());
+  const app = await startApp(t, { faults: new FaultInjector(() => draws[next++ % draws.length]!) });
   await fetch(`${app.url}/faults`, asJson({ failRate: 0.5 }));
   const statuses = [];
   for (let i = 0; i < 4; i++) statuses.push((await fetch(`${app.url}/data`)).status);
@@ -89,8 +105,7 @@ const invalidBodies: Array<[string, RequestInit, number, string]> = [
 ];
 for (const [what, init, status, kind] of invalidBodies) {
   test(`PUT /faults with ${what} is a ${status} problem and changes nothing`, async (t) => {
-    const app = await startApp({ faults: new FaultInjector() });
-    t.teardown(() => app.close());
+    const app = await startApp(t, { faults: new FaultInjector() });
     const res = await fetch(`${app.url}/faults`, init);
     t.is(res.status, status);
     t.is(res.headers.get('content-type'), 'application/problem+json');

@@ -1,10 +1,9 @@
 import test from 'ava';
-import { json, startApp } from './helpers.ts';
+import { json, startApp, TEST_CONFIG } from './helpers.ts';
 
 test('GET /healthz and GET /health report ok, the replica and its uptime in whole seconds', async (t) => {
   let clock = 1_790_000_000_000;
-  const app = await startApp({ now: () => clock });
-  t.teardown(() => app.close());
+  const app = await startApp(t, { now: () => clock });
   t.like(await json(await fetch(`${app.url}/healthz`)), { uptimeSeconds: 0 });
   clock += 42_999;
   for (const path of ['/healthz', '/health']) {
@@ -15,8 +14,7 @@ test('GET /healthz and GET /health report ok, the replica and its uptime in whol
 });
 
 test('GET / is an HTML page naming the service and the replica, with links to the data', async (t) => {
-  const app = await startApp();
-  t.teardown(() => app.close());
+  const app = await startApp(t);
   const res = await fetch(`${app.url}/`);
   t.is(res.status, 200);
   t.is(res.headers.get('content-type'), 'text/html; charset=utf-8');
@@ -28,45 +26,61 @@ test('GET / is an HTML page naming the service and the replica, with links to th
 });
 
 test('behind the gateway the page links keep the stripped prefix', async (t) => {
-  const app = await startApp({ config: { appEnv: 'development', replicaId: 'r1' } });
-  t.teardown(() => app.close());
+  const app = await startApp(t, { config: { ...TEST_CONFIG, appEnv: 'development', replicaId: 'r1' } });
   const html = await (await fetch(`${app.url}/`, { headers: { 'X-Forwarded-Prefix': '/storagesvc' } })).text();
   t.regex(html, /href="\/storagesvc\/data"/);
   t.regex(html, /href="\/storagesvc\/swagger"/);
 });
 
 test('a hostile X-Forwarded-Prefix is ignored', async (t) => {
-  const app = await startApp();
-  t.teardown(() => app.close());
+  const app = await startApp(t);
   const html = await (await fetch(`${app.url}/`, { headers: { 'X-Forwarded-Prefix': '/"><script>alert(1)</script>' } })).text();
   t.false(html.includes('<script>'));
   t.regex(html, /href="\/data"/);
 });
 
 test('in development /openapi.json is an OpenAPI 3.1 document built from the schemas', async (t) => {
-  const app = await startApp({ config: { appEnv: 'development', replicaId: 'r1' } });
-  t.teardown(() => app.close());
+  const app = await startApp(t, { config: { ...TEST_CONFIG, appEnv: 'development', replicaId: 'r1' } });
   const res = await fetch(`${app.url}/openapi.json`);
   t.is(res.status, 200);
   const doc = await json(res);
   t.is(doc.openapi, '3.1.0');
-  t.deepEqual(Object.keys(doc.paths).sort(), ['/data', '/data/{partitionKey}', '/data/{partitionKey}/{id}', '/healthz']);
+  t.deepEqual(Object.keys(doc.paths).sort(), ['/data', '/data/{partitionKey}', '/data/{partitionKey}/{id}', '/healthz', '/orders', '/orders/{orderId}']);
   t.is(doc.components.schemas.PartitionKey.maxLength, 64);
   t.truthy(doc.components.schemas.PartitionKey.pattern);
   t.truthy(doc.paths['/data/{partitionKey}/{id}'].get.responses['404'].content['application/problem+json']);
 });
 
+test('the OpenAPI document declares the headers and errors of the writes', async (t) => {
+  const app = await startApp(t, { config: { ...TEST_CONFIG, appEnv: 'development', bodyLimitBytes: 2048 } });
+  const doc = await json(await fetch(`${app.url}/openapi.json`));
+  const put = doc.paths['/data/{partitionKey}/{id}'].put;
+  t.deepEqual(put.parameters.filter((p: any) => p.in === 'header').map((p: any) => p.name), ['If-Match', 'If-None-Match']);
+  t.deepEqual(Object.keys(put.responses).sort(), ['200', '201', '400', '412', '413', '415', '500', '503']);
+  t.regex(put.responses['413'].description, /2048 bytes/);
+  const order = doc.paths['/orders'].post;
+  t.deepEqual(order.parameters.map((p: any) => p.name), ['Idempotency-Key']);
+  t.deepEqual(Object.keys(order.responses).sort(), ['201', '400', '404', '409', '413', '415', '422', '500', '503']);
+  t.deepEqual(Object.keys(order.responses['201'].headers), ['X-Replica-Id', 'X-Request-Id', 'Location', 'ETag', 'Idempotent-Replayed']);
+  t.false(order.responses['201'].headers['Idempotent-Replayed'].required ?? false);
+  t.true(order.responses['201'].headers.Location.required);
+  t.deepEqual(doc.paths['/orders/{orderId}'].get.parameters[0].schema, {
+    type: 'integer',
+    minimum: 1,
+    maximum: 999999999999999,
+    description: 'An order id, as answered when the order was placed.',
+  });
+});
+
 test('in development the OpenAPI document describes /faults only when faults are enabled', async (t) => {
   const { FaultInjector } = await import('../src/faults.ts');
-  const app = await startApp({ config: { appEnv: 'development', replicaId: 'r1' }, faults: new FaultInjector() });
-  t.teardown(() => app.close());
+  const app = await startApp(t, { config: { ...TEST_CONFIG, appEnv: 'development', replicaId: 'r1' }, faults: new FaultInjector() });
   const doc = await json(await fetch(`${app.url}/openapi.json`));
   t.truthy(doc.paths['/faults'].put.requestBody);
 });
 
 test('in development /swagger serves Swagger UI from the service itself, behind the prefix too', async (t) => {
-  const app = await startApp({ config: { appEnv: 'development', replicaId: 'r1' } });
-  t.teardown(() => app.close());
+  const app = await startApp(t, { config: { ...TEST_CONFIG, appEnv: 'development', replicaId: 'r1' } });
   const page = await fetch(`${app.url}/swagger`, { headers: { 'X-Forwarded-Prefix': '/storagesvc' } });
   t.is(page.status, 200);
   const html = await page.text();
@@ -81,8 +95,7 @@ test('in development /swagger serves Swagger UI from the service itself, behind 
 });
 
 test('in production /openapi.json and /swagger do not exist', async (t) => {
-  const app = await startApp();
-  t.teardown(() => app.close());
+  const app = await startApp(t);
   for (const path of ['/openapi.json', '/swagger', '/swagger/swagger-ui.css']) {
     const res = await fetch(`${app.url}${path}`);
     t.is(res.status, 404, path);

@@ -1,9 +1,9 @@
 import test from 'ava';
+import type { Store } from '../src/store/store.ts';
 import { startApp } from './helpers.ts';
 
 test('a sane incoming X-Request-Id is kept, echoed and logged on the request line', async (t) => {
-  const app = await startApp();
-  t.teardown(() => app.close());
+  const app = await startApp(t);
   const res = await fetch(`${app.url}/data/products/p-1`, { headers: { 'X-Request-Id': 'trace-42.abc' } });
   t.is(res.headers.get('x-request-id'), 'trace-42.abc');
   const line = app.lines.find((l) => (l.req as { id?: string } | undefined)?.id === 'trace-42.abc');
@@ -13,8 +13,7 @@ test('a sane incoming X-Request-Id is kept, echoed and logged on the request lin
 });
 
 test('an X-Request-Id that could smuggle text into logs is replaced by a new one', async (t) => {
-  const app = await startApp();
-  t.teardown(() => app.close());
+  const app = await startApp(t);
   for (const hostile of ['a b', 'x'.repeat(200), '<script>', '"quoted"']) {
     const res = await fetch(`${app.url}/data`, { headers: { 'X-Request-Id': hostile } });
     t.regex(res.headers.get('x-request-id') ?? '', /^[0-9a-f-]{36}$/);
@@ -22,15 +21,13 @@ test('an X-Request-Id that could smuggle text into logs is replaced by a new one
 });
 
 test('requests without an id get distinct generated ids', async (t) => {
-  const app = await startApp();
-  t.teardown(() => app.close());
+  const app = await startApp(t);
   const ids = await Promise.all([1, 2, 3].map(async () => (await fetch(`${app.url}/data`)).headers.get('x-request-id')));
   t.is(new Set(ids).size, 3);
 });
 
 test('credentials in request headers never reach the log', async (t) => {
-  const app = await startApp();
-  t.teardown(() => app.close());
+  const app = await startApp(t);
   await fetch(`${app.url}/data`, { headers: { Authorization: 'Basic c2VjcmV0OnNlY3JldA==', Cookie: 'session=secret' } });
   t.true(app.lines.some((l) => l.msg === 'request completed'));
   t.false(JSON.stringify(app.lines).includes('c2VjcmV0'));
@@ -38,18 +35,9 @@ test('credentials in request headers never reach the log', async (t) => {
 });
 
 test('an unexpected error is a 500 problem without a stack; the stack is logged with the request id', async (t) => {
-  const app = await startApp({
-    store: {
-      get partitionList(): never {
-        throw new Error('disk on fire');
-      },
-      partitionIndex: () => undefined,
-      item: () => undefined,
-      hasPartition: () => false,
-      itemCount: 0,
-    },
-  });
-  t.teardown(() => app.close());
+  // Only the read GET /data makes is needed, and it fails.
+  const failing = { partitions: () => Promise.reject(new Error('disk on fire')) } as unknown as Store;
+  const app = await startApp(t, { store: failing });
   const res = await fetch(`${app.url}/data`);
   t.is(res.status, 500);
   t.is(res.headers.get('content-type'), 'application/problem+json');

@@ -2,13 +2,23 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
-import { DEFAULT_DATA_FILE, loadConfig } from '../src/config.ts';
-import { loadDataStore } from '../src/data-store.ts';
-import { runUntilExit } from './helpers.ts';
+import { DEFAULT_DATA_FILE, DEFAULT_STORE_PATH, loadConfig } from '../src/config.ts';
+import { loadDataFile } from '../src/data-file.ts';
+import { runUntilExit, startServerProcess, tempStorePath } from './helpers.ts';
 
-test('defaults: port 3000, production, shipped data, info logs, replica = hostname, no faults', (t) => {
+test('defaults: port 3000, production, shipped data, store in var/, 1 MiB bodies, keys kept a day, info logs, replica = hostname, no faults', (t) => {
   const config = loadConfig({});
-  t.like(config, { port: 3000, appEnv: 'production', dataFile: DEFAULT_DATA_FILE, logLevel: 'info', faultsEnabled: false });
+  t.like(config, {
+    port: 3000,
+    appEnv: 'production',
+    dataFile: DEFAULT_DATA_FILE,
+    storePath: DEFAULT_STORE_PATH,
+    bodyLimitBytes: 1_048_576,
+    idempotencyTtlSeconds: 86_400,
+    logLevel: 'info',
+    faultsEnabled: false,
+  });
+  t.regex(DEFAULT_STORE_PATH, /storage-service\/var\/storage\.sqlite$/);
   t.truthy(config.replicaId);
 });
 
@@ -18,11 +28,24 @@ test('every variable is read and converted', (t) => {
       PORT: '8080',
       APP_ENV: 'development',
       DATA_FILE: '/tmp/data.json',
+      STORE_PATH: '/var/lib/storage/storage.sqlite',
+      BODY_LIMIT_BYTES: '4096',
+      IDEMPOTENCY_TTL_SECONDS: '60',
       LOG_LEVEL: 'debug',
       REPLICA_ID: 'storage-2',
       FAULTS_ENABLED: 'true',
     }),
-    { port: 8080, appEnv: 'development', dataFile: '/tmp/data.json', logLevel: 'debug', replicaId: 'storage-2', faultsEnabled: true },
+    {
+      port: 8080,
+      appEnv: 'development',
+      dataFile: '/tmp/data.json',
+      storePath: '/var/lib/storage/storage.sqlite',
+      bodyLimitBytes: 4096,
+      idempotencyTtlSeconds: 60,
+      logLevel: 'debug',
+      replicaId: 'storage-2',
+      faultsEnabled: true,
+    },
   );
 });
 
@@ -38,6 +61,10 @@ const badValues: Array<[Record<string, string>, RegExp]> = [
   [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent/],
   [{ REPLICA_ID: 'has space' }, /REPLICA_ID must be 1 to 64 letters/],
   [{ FAULTS_ENABLED: 'yes' }, /FAULTS_ENABLED must be "true" or "false"/],
+  [{ BODY_LIMIT_BYTES: '0' }, /BODY_LIMIT_BYTES must be an integer from 1 to 67108864 \(got "0"\)/],
+  [{ BODY_LIMIT_BYTES: '1mb' }, /BODY_LIMIT_BYTES must be an integer from 1 to 67108864/],
+  [{ BODY_LIMIT_BYTES: '67108865' }, /BODY_LIMIT_BYTES must be an integer from 1 to 67108864/],
+  [{ IDEMPOTENCY_TTL_SECONDS: '-5' }, /IDEMPOTENCY_TTL_SECONDS must be an integer from 1 to 31536000/],
 ];
 for (const [env, message] of badValues) {
   test(`a bad ${Object.entries(env)[0]!.join('=')} is refused with a message naming the variable`, (t) => {
@@ -46,13 +73,13 @@ for (const [env, message] of badValues) {
 }
 
 test('the server refuses a bad PORT at once: exit 1, one line, no stack', async (t) => {
-  const { code, stderr } = await runUntilExit({ PORT: 'eighty' });
+  const { code, stderr } = await runUntilExit(t, { PORT: 'eighty' });
   t.is(code, 1);
   t.is(stderr, 'storage-service: invalid configuration: PORT must be an integer from 0 to 65535 (got "eighty")\n');
 });
 
 test('several bad variables are all named on the one line', async (t) => {
-  const { code, stderr } = await runUntilExit({ PORT: 'x', APP_ENV: 'prod' });
+  const { code, stderr } = await runUntilExit(t, { PORT: 'x', APP_ENV: 'prod' });
   t.is(code, 1);
   t.is(stderr.trim().split('\n').length, 1);
   t.regex(stderr, /PORT .*; APP_ENV /);
@@ -64,15 +91,15 @@ async function dataFile(content: string): Promise<string> {
   return file;
 }
 
-test('a missing DATA_FILE: exit 1 naming the file', async (t) => {
-  const { code, stderr } = await runUntilExit({ DATA_FILE: '/nonexistent/data.json' });
+test('a missing DATA_FILE for a new store: exit 1 naming the file', async (t) => {
+  const { code, stderr } = await runUntilExit(t, { DATA_FILE: '/nonexistent/data.json' });
   t.is(code, 1);
   t.is(stderr, 'storage-service: cannot read data file /nonexistent/data.json: ENOENT\n');
 });
 
 test('a DATA_FILE that is not JSON: exit 1 naming the file, no stack', async (t) => {
   const file = await dataFile('{"products": {');
-  const { code, stderr } = await runUntilExit({ DATA_FILE: file });
+  const { code, stderr } = await runUntilExit(t, { DATA_FILE: file });
   t.is(code, 1);
   t.regex(stderr, new RegExp(`^storage-service: data file ${file} is not valid JSON: .+\\n$`));
   t.false(stderr.includes('    at '));
@@ -84,11 +111,12 @@ const invalidShapes: Array<[string, unknown, string]> = [
   ['an item that is not an object', { products: { 'p-1': 'kettle' } }, 'products.p-1'],
   ['an id with a slash', { products: { 'a/b': {} } }, 'products.a/b'],
   ['a partition key with a space', { 'my products': {} }, 'my products'],
+  ['an id field other than its key', { products: { 'p-1': { id: 'p-2' } } }, 'products.p-1'],
 ];
 for (const [what, content, path] of invalidShapes) {
   test(`a data file with ${what} is refused with the first bad path (${path})`, async (t) => {
     const file = await dataFile(JSON.stringify(content));
-    await t.throwsAsync(loadDataStore(file), {
+    await t.throwsAsync(loadDataFile(file), {
       name: 'DataFileError',
       message: new RegExp(`^data file ${file} is invalid at ${path.replace(/[()]/g, '\\$&')}: `),
     });
@@ -97,14 +125,36 @@ for (const [what, content, path] of invalidShapes) {
 
 test('an invalid data file stops the server with exit 1 and the bad path', async (t) => {
   const file = await dataFile(JSON.stringify({ users: { 'u-1': [1, 2] } }));
-  const { code, stderr } = await runUntilExit({ DATA_FILE: file });
+  const { code, stderr } = await runUntilExit(t, { DATA_FILE: file });
   t.is(code, 1);
   t.regex(stderr, new RegExp(`^storage-service: data file ${file} is invalid at users\\.u-1: .+\\n$`));
 });
 
-test('the shipped dummy data loads: several partitions, dozens of items', async (t) => {
-  const store = await loadDataStore(DEFAULT_DATA_FILE);
-  const { partitions } = JSON.parse(store.partitionList.bytes.toString()) as { partitions: string[] };
-  t.deepEqual(partitions, ['products', 'users', 'orders']);
-  t.true(store.itemCount >= 36);
+test('a number beyond the double range in the data file is refused, not stored as null', async (t) => {
+  const file = await dataFile('{"products": {"p-1": {"quantity": 1e999}}}');
+  await t.throwsAsync(loadDataFile(file), { message: new RegExp(`invalid at products\\.p-1: numbers must be within the range of a 64-bit float`) });
+});
+
+test('the shipped dummy data loads: products, users and purchases, dozens of items', async (t) => {
+  const data = await loadDataFile(DEFAULT_DATA_FILE);
+  t.deepEqual(Object.keys(data), ['products', 'users', 'purchases']);
+  t.true(Object.values(data).reduce((sum, partition) => sum + Object.keys(partition).length, 0) >= 36);
+});
+
+test('a store that cannot be opened stops the server with exit 1 and one line naming it', async (t) => {
+  const storePath = `${DEFAULT_DATA_FILE}/storage.sqlite`;
+  const { code, stderr } = await runUntilExit(t, { STORE_PATH: storePath });
+  t.is(code, 1);
+  t.regex(stderr, new RegExp(`^storage-service: cannot open store ${storePath}: [^\\n]+\\n$`));
+});
+
+test('once seeded, the store is not seeded again: a restart keeps the writes and needs no data file', async (t) => {
+  const STORE_PATH = await tempStorePath(t);
+  const first = await startServerProcess(t, { STORE_PATH });
+  await fetch(`${first.url}/data/products/p-1001`, { method: 'DELETE' });
+  first.kill('SIGTERM');
+  await first.exit;
+  const second = await startServerProcess(t, { STORE_PATH, DATA_FILE: '/nonexistent/data.json' });
+  t.is((await fetch(`${second.url}/data/products/p-1001`)).status, 404);
+  t.is((await fetch(`${second.url}/data/products/p-1002`)).status, 200);
 });

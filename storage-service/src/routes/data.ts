@@ -1,76 +1,74 @@
 import Router from '@koa/router';
-import type { Context, Next } from 'koa';
 import { HttpProblem } from 'service-kit/problem';
 import { parseInput } from 'service-kit/validation';
-import type { DataStore, StoredBody } from '../data-store.ts';
-import type { FaultInjector } from '../faults.ts';
-import { ItemParams, PartitionParams } from '../schemas.ts';
+import { createdAnswer, JSON_CONTENT_TYPE, sendAnswer, sendStored } from '../http/answers.ts';
+import { preconditionsOf } from '../http/conditions.ts';
+import { faultInjection } from '../http/fault-injection.ts';
+import { idempotencyOf } from '../http/idempotency.ts';
+import { readJsonBody } from '../http/json-body.ts';
+import { itemNotFound, partitionNotFound, storeProblems } from '../http/store-problems.ts';
+import { ItemBody, ItemParams, NewItemBody, PartitionPageQuery, PartitionParams } from '../schemas.ts';
+import type { AppendResult, JsonObject, Store } from '../store/store.ts';
+import type { StoreRouteOptions } from './options.ts';
 
-const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
-
-function sendStored(ctx: Context, stored: StoredBody): void {
-  ctx.set('ETag', stored.etag);
-  ctx.set('Cache-Control', 'no-cache');
-  ctx.status = 200;
-  if (ctx.fresh) {
-    ctx.status = 304;
-    return;
-  }
-  ctx.set('Content-Type', JSON_CONTENT_TYPE);
-  ctx.body = stored.bytes;
-}
-
-function partitionNotFound(partitionKey: string): HttpProblem {
-  return new HttpProblem({
-    status: 404,
-    kind: 'partition-not-found',
-    title: 'Partition not found',
-    detail: `There is no partition "${partitionKey}". GET /data lists the partitions.`,
-    extensions: { partitionKey },
-  });
-}
-
-/** A slow or failing replica on demand (PUT /faults): every data response waits, and a share fails. */
-function faultInjection(faults: FaultInjector, replicaId: string) {
-  return async (_ctx: Context, next: Next) => {
-    if ((await faults.beforeDataResponse()) === 'fail') {
-      throw new HttpProblem({
-        status: 500,
-        kind: 'injected-fault',
-        title: 'Injected fault',
-        detail: `Replica ${replicaId} failed this request on purpose (fault injection, failRate ${faults.current.failRate}).`,
-      });
-    }
-    await next();
-  };
-}
-
-export function dataRoutes(store: DataStore, faults: FaultInjector | undefined, replicaId: string): Router {
+/** Partitions of JSON objects: reads, conditional writes, and POST as an append to a message log. */
+export function dataRoutes(store: Store, { faults, replicaId, bodyLimitBytes }: StoreRouteOptions): Router {
   const router = new Router();
-  // With fault injection off (production), the data routes do no per-request work for it.
-  const beforeData = faults ? [faultInjection(faults, replicaId)] : [];
+  const before = [...faultInjection(faults, replicaId), storeProblems()];
 
-  router.get('/data', ...beforeData, (ctx) => sendStored(ctx, store.partitionList));
+  router.get('/data', ...before, async (ctx) => sendStored(ctx, await store.partitions()));
 
-  router.get('/data/:partitionKey', ...beforeData, (ctx) => {
+  router.get('/data/:partitionKey', ...before, async (ctx) => {
     const { partitionKey } = parseInput(PartitionParams, ctx.params, 'path parameters');
-    const index = store.partitionIndex(partitionKey);
+    const page = parseInput(PartitionPageQuery, ctx.query, 'query');
+    const index = await store.partitionPage(partitionKey, page);
     if (!index) throw partitionNotFound(partitionKey);
     sendStored(ctx, index);
   });
 
-  router.get('/data/:partitionKey/:id', ...beforeData, (ctx) => {
+  router.get('/data/:partitionKey/:id', ...before, async (ctx) => {
     const { partitionKey, id } = parseInput(ItemParams, ctx.params, 'path parameters');
-    const item = store.item(partitionKey, id);
+    const item = await store.item(partitionKey, id);
     if (item) return sendStored(ctx, item);
-    if (!store.hasPartition(partitionKey)) throw partitionNotFound(partitionKey);
-    throw new HttpProblem({
-      status: 404,
-      kind: 'item-not-found',
-      title: 'Item not found',
-      detail: `Partition "${partitionKey}" has no item "${id}". GET /data/${partitionKey} lists its ids.`,
-      extensions: { partitionKey, id },
-    });
+    throw (await store.hasPartition(partitionKey)) ? itemNotFound(partitionKey, id) : partitionNotFound(partitionKey);
+  });
+
+  router.put('/data/:partitionKey/:id', ...before, async (ctx) => {
+    const { partitionKey, id } = parseInput(ItemParams, ctx.params, 'path parameters');
+    const body = await readJsonBody(ctx, bodyLimitBytes);
+    // Validated, but stored as parsed: zod's copy of a record would drop an own `__proto__` key.
+    parseInput(ItemBody, body, 'body');
+    const object = body as JsonObject;
+    if (object.id !== undefined && object.id !== id) {
+      throw new HttpProblem({
+        status: 400,
+        kind: 'id-mismatch',
+        title: 'Bad Request',
+        detail: `The body's "id" (${JSON.stringify(object.id)}) is not the id of the path ("${id}"). Leave it out, or make it the same.`,
+        extensions: { id },
+      });
+    }
+    const { created, item } = await store.putItem(partitionKey, id, object, preconditionsOf(ctx));
+    ctx.status = created ? 201 : 200;
+    ctx.set('ETag', item.etag);
+    ctx.set('Content-Type', JSON_CONTENT_TYPE);
+    ctx.body = item.bytes;
+  });
+
+  router.delete('/data/:partitionKey/:id', ...before, async (ctx) => {
+    const { partitionKey, id } = parseInput(ItemParams, ctx.params, 'path parameters');
+    await store.deleteItem(partitionKey, id, preconditionsOf(ctx));
+    ctx.status = 204;
+  });
+
+  router.post('/data/:partitionKey', ...before, async (ctx) => {
+    const { partitionKey } = parseInput(PartitionParams, ctx.params, 'path parameters');
+    const body = await readJsonBody(ctx, bodyLimitBytes);
+    parseInput(NewItemBody, body, 'body');
+    const answer = ({ id, item }: AppendResult) => createdAnswer(`/data/${partitionKey}/${id}`, item);
+    const outcome = await store.appendItem(partitionKey, body as JsonObject, idempotencyOf(ctx, body, answer));
+    if (outcome.replay) sendAnswer(ctx, outcome.replay, { replayed: true });
+    else sendAnswer(ctx, answer(outcome.result), { replayed: false });
   });
 
   return router;

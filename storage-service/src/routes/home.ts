@@ -13,9 +13,10 @@ export function homeRoutes(replicaId: string, showDocs: boolean): Router {
 <head><meta charset="utf-8"><title>storage-service · ${replicaId}</title></head>
 <body>
 <h1>storage-service</h1>
-<p>Replica <code>${replicaId}</code> serves partitions of JSON objects held in memory.</p>
+<p>Replica <code>${replicaId}</code> serves partitions of JSON objects and an order log, from the store every replica shares.</p>
 <ul>
 <li><a href="${prefix}/data">/data</a>: the partitions</li>
+<li><a href="${prefix}/orders">/orders</a>: the order log</li>
 <li><a href="${prefix}/healthz">/healthz</a>: this replica's health</li>
 ${docsLink}
 </ul>

@@ -6,8 +6,7 @@ import { startServerProcess } from '../helpers.ts';
 // after a head start long enough for the request to have reached the server.
 
 test('SIGTERM lets a request in flight finish, closes keep-alive connections and exits 0', async (t) => {
-  const server = await startServerProcess({ FAULTS_ENABLED: 'true' });
-  t.teardown(() => server.kill('SIGKILL'));
+  const server = await startServerProcess(t, { FAULTS_ENABLED: 'true' });
   await fetch(`${server.url}/faults`, {
     method: 'PUT',
     headers: { 'Content-Type': 'application/json' },

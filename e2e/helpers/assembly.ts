@@ -1,0 +1,145 @@
+import type { ExecutionContext } from 'ava';
+import { Stack, type Container } from 'testkit/compose-stack';
+import { within } from 'testkit/poll';
+import { ms, report } from './report.ts';
+
+export const DEV_USER = 'dev:assembly-dev'; // documented in .env.dev
+
+interface GatewayView {
+  status: string;
+  service?: string;
+}
+export interface StatusContainer {
+  id: string;
+  name: string;
+  appName: string;
+  state: string;
+  health: string;
+  gateway: GatewayView | null;
+}
+export interface StatusView {
+  apps: Record<string, { total: number; running: number; healthy: number }>;
+  containers: StatusContainer[];
+}
+
+export interface Answer {
+  status: number;
+  headers: Headers;
+  text: string;
+  type: string;
+}
+
+export const sameContainer = (a: { id: string }, b: { id: string }) => a.id.startsWith(b.id) || b.id.startsWith(a.id);
+/** REPLICA_ID defaults to the host name, the container's short id. */
+export const replicaId = (c: Container) => c.id.slice(0, 12);
+
+/**
+ * One e2e file's assembly: brought up with .env.dev settings and 3 storage replicas under a compose
+ * project of its own, reached through the gateway on 127.0.0.1, and always taken down again (also on
+ * Ctrl-C, or when ava's main process is gone).
+ */
+export class Assembly {
+  readonly stack: Stack;
+  readonly #started = performance.now();
+  readonly #onOrphaned = () => {
+    this.stack.downSync();
+    process.exit(1);
+  };
+
+  private constructor(stack: Stack) {
+    this.stack = stack;
+  }
+
+  /**
+   * `name` tells the e2e files' stacks apart: project assembly-e2e[-name], or E2E_PROJECT[-name]; `env`
+   * overrides .env.dev.
+   */
+  static async start(t: ExecutionContext, name = '', env: NodeJS.ProcessEnv = {}): Promise<Assembly> {
+    const project = `${process.env.E2E_PROJECT ?? 'assembly-e2e'}${name ? `-${name}` : ''}`;
+    const assembly = new Assembly(await Stack.create({ project, env }));
+    const { stack } = assembly;
+    const onSignal = (signal: NodeJS.Signals) => {
+      stack.downSync();
+      process.kill(process.pid, signal);
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    process.once('disconnect', assembly.#onOrphaned);
+
+    report([
+      `## e2e run ${new Date().toISOString()}`,
+      '',
+      `project \`${stack.project}\`, gateway ${stack.baseUrl}, NODE_IMAGE=${stack.env.NODE_IMAGE ?? '(.env.dev)'}, ` +
+        `TRAEFIK_IMAGE=${stack.env.TRAEFIK_IMAGE ?? '(.env.dev)'}, HAPROXY_IMAGE=${stack.env.HAPROXY_IMAGE ?? '(.env.dev)'}`,
+      '',
+    ]);
+    const started = performance.now();
+    await stack.compose(['down', '-v', '--remove-orphans', '--timeout', '5']); // leftovers of an interrupted run
+    await stack.compose(['up', '-d', '--build']);
+    await assembly.ready(120_000);
+    const version = await assembly.get('/api/version', { headers: { authorization: `Basic ${Buffer.from(DEV_USER).toString('base64')}` } });
+    const traefik = (JSON.parse(version.text) as { Version?: string }).Version ?? '?';
+    const line = `assembly up and healthy in ${ms(performance.now() - started)} (${stack.baseUrl}, Traefik ${traefik})`;
+    t.log(line);
+    report([line, '']);
+    return assembly;
+  }
+
+  async stop(t: ExecutionContext): Promise<void> {
+    process.off('disconnect', this.#onOrphaned);
+    this.stack.downSync();
+    const left = await this.stack.containers();
+    const wall = `e2e wall time ${ms(performance.now() - this.#started)}; containers left: ${left.length}`;
+    t.log(wall);
+    report([wall, '']);
+  }
+
+  /** A request through the gateway; redirects are not followed, 5 s at most unless `init` says otherwise. */
+  get = async (path: string, init: RequestInit = {}): Promise<Answer> => {
+    const response = await fetch(this.stack.url(path), { redirect: 'manual', signal: AbortSignal.timeout(5000), ...init });
+    const text = await response.text();
+    return { status: response.status, headers: response.headers, text, type: response.headers.get('content-type') ?? '' };
+  };
+
+  statusView = async (query = ''): Promise<StatusView> => {
+    const response = await this.get(`/statussvc/status${query}`);
+    if (response.status !== 200) throw new Error(`/statussvc/status answered ${response.status}: ${response.text.slice(0, 200)}`);
+    return JSON.parse(response.text) as StatusView;
+  };
+
+  /** The status service sees 3 healthy storage replicas, all UP in the gateway, plus the gateway and itself. */
+  viewComplete = async (): Promise<StatusView | undefined> => {
+    const view = await this.statusView();
+    const storage = view.containers.filter((c) => c.appName === 'storage');
+    const complete =
+      view.apps.storage?.healthy === 3 &&
+      storage.length === 3 &&
+      storage.every((c) => c.gateway?.status === 'UP') &&
+      view.containers.some((c) => c.appName === 'gateway' && c.state === 'running') &&
+      view.containers.some((c) => c.appName === 'status' && c.state === 'running');
+    return complete ? view : undefined;
+  };
+
+  /** All 3 replicas answer through the gateway (a handful of sequential requests sees every one). */
+  allInRotation = async (): Promise<Set<string> | undefined> => {
+    const seen = new Set<string>();
+    for (let i = 0; i < 9; i++) {
+      const response = await this.get('/storagesvc/data');
+      if (response.status !== 200) return undefined;
+      seen.add(response.headers.get('x-replica-id') ?? '?');
+    }
+    return seen.size === 3 ? seen : undefined;
+  };
+
+  ready = async (deadlineMs: number) => {
+    await within('every storage replica in rotation', deadlineMs, this.allInRotation, { intervalMs: 250 });
+    return within('the status service sees the whole assembly', deadlineMs, this.viewComplete, { intervalMs: 250 });
+  };
+}
+
+/** A scenario's figures: logged by the test and appended to test-artifacts/e2e-report.md. */
+export function scenarioReport(title: string, figures: Record<string, string>): string {
+  const lines = [`### ${title}`, '', ...Object.entries(figures).map(([k, v]) => `- ${k}: ${v}`), ''];
+  report(lines);
+  return lines.join('\n');
+}
