@@ -52,16 +52,7 @@ export interface WriteLoadSummary {
 const MAX_ATTEMPTS = 10;
 const retryPause = (attempt: number) => Math.min(1000, 50 * 2 ** attempt);
 
-interface Counters {
-  reads: number;
-  placed: number;
-  replays: number;
-  outOfStock: number;
-  retries: number;
-  gaveUp: number;
-  errors: Record<string, number>;
-  latencies: number[];
-}
+type Counters = Pick<WriteLoadSummary, 'reads' | 'placed' | 'replays' | 'outOfStock' | 'retries' | 'gaveUp' | 'errors'> & { latencies: number[] };
 
 type Answer = { status: number; headers: Headers; body: unknown };
 
