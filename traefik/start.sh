@@ -27,7 +27,7 @@ esac
 out=/tmp/traefik.yml
 : > "$out"
 while IFS= read -r line || [ -n "$line" ]; do
-  printf '%s\n' "${line//__ASSEMBLY_PROJECT__/$project}" >> "$out"
+  printf '%s\n' "${line//__COMPOSE_PROJECT__/$project}" >> "$out"
 done < /etc/traefik/traefik.yml
 echo "start.sh: compose project $project" >&2
 exec traefik --configFile="$out"
