@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import { Stack } from 'testkit/compose-stack';
+import { ROOT, Stack } from 'testkit/compose-stack';
 import { within } from 'testkit/poll';
 
 const exec = promisify(execFile);
@@ -34,16 +34,42 @@ export function imageDefaults(): NodeJS.ProcessEnv {
   return env;
 }
 
+/** How a BenchStack differs from the default (.env.dev settings, docker-compose.yml alone). */
+export interface BenchStackOptions {
+  /**
+   * The production settings of .env for the services (APP_ENV=production, FAULTS_ENABLED=false,
+   * LOG_LEVEL=info) instead of .env.dev's. The rate limit stays lifted either way.
+   */
+  production?: boolean;
+  /**
+   * A copy of docker-compose.yml to use instead of it (e.g. with a label removed, which an override
+   * cannot do); its relative paths resolve against the repository root (--project-directory).
+   */
+  composeFile?: string;
+  /** Compose files layered over docker-compose.yml (`-f` each, in order), e.g. a gateway configuration variant. */
+  composeFiles?: string[];
+  /** More environment for compose, over the bench's own (e.g. GATEWAY_RATE_AVERAGE to put a limit back). */
+  env?: NodeJS.ProcessEnv;
+}
+
+/** The production settings of .env that differ from .env.dev's (the services read them from the environment). */
+export const PRODUCTION_ENV = { APP_ENV: 'production', FAULTS_ENABLED: 'false', LOG_LEVEL: 'info' } as const;
+
 /**
  * The assembly as the benchmarks run it: docker-compose.yml with .env.dev (through testkit's Stack),
  * under the project assembly-bench on a free port of 127.0.0.1, with the gateway's per-client rate limit
  * lifted (else the load measures 429s) and info-level logs (the production default; .env.dev says debug).
+ * `production: true` takes .env's service settings instead; `composeFiles` layers variants over the file.
  */
 export class BenchStack {
   readonly stack: Stack;
+  readonly #composeFile: string | undefined;
+  readonly #composeFiles: string[];
 
-  private constructor(stack: Stack) {
+  private constructor(stack: Stack, options: BenchStackOptions = {}) {
     this.stack = stack;
+    this.#composeFile = options.composeFile;
+    this.#composeFiles = options.composeFiles ?? [];
   }
 
   get baseUrl(): string {
@@ -51,7 +77,7 @@ export class BenchStack {
   }
 
   /** Brings the assembly up with `replicas` storage replicas and waits until the gateway routes to all of them. */
-  static async up(replicas: number): Promise<BenchStack> {
+  static async up(replicas: number, options: BenchStackOptions = {}): Promise<BenchStack> {
     const stack = await Stack.create({
       project: BENCH_PROJECT,
       env: {
@@ -60,14 +86,16 @@ export class BenchStack {
         GATEWAY_RATE_AVERAGE: '1000000',
         GATEWAY_RATE_BURST: '1000000',
         LOG_LEVEL: 'info',
+        ...(options.production ? PRODUCTION_ENV : {}),
+        ...options.env,
       },
     });
-    const bench = new BenchStack(stack);
+    const bench = new BenchStack(stack, options);
     process.once('SIGINT', bench.#onSignal);
     process.once('SIGTERM', bench.#onSignal);
     try {
-      await stack.compose(['down', '-v', '--remove-orphans', '--timeout', '5']); // leftovers of an interrupted run
-      await stack.compose(['up', '-d', '--build']);
+      await bench.compose(['down', '-v', '--remove-orphans', '--timeout', '5']); // leftovers of an interrupted run
+      await bench.compose(['up', '-d', '--build']);
       await bench.waitRouted(replicas);
     } catch (err) {
       await bench.down();
@@ -77,13 +105,25 @@ export class BenchStack {
   }
 
   /** Runs `fn` with a stack of `replicas` replicas, and always takes it down afterwards. */
-  static async with<T>(replicas: number, fn: (stack: BenchStack) => Promise<T>): Promise<T> {
-    const bench = await BenchStack.up(replicas);
+  static async with<T>(replicas: number, fn: (stack: BenchStack) => Promise<T>, options: BenchStackOptions = {}): Promise<T> {
+    const bench = await BenchStack.up(replicas, options);
     try {
       return await fn(bench);
     } finally {
       await bench.down();
     }
+  }
+
+  /** docker-compose on this stack, with its compose files (testkit's Stack.compose has only docker-compose.yml). */
+  async compose(args: string[], timeoutMs = 600_000): Promise<string> {
+    const [command, full] = this.stack.composeArgs([...this.#composeFiles.flatMap((file) => ['-f', file]), ...args]);
+    if (this.#composeFile) {
+      const at = full.findIndex((arg, i) => arg === 'docker-compose.yml' && full[i - 1] === '-f');
+      if (at < 0) throw new Error('bench stack: no `-f docker-compose.yml` to replace');
+      full.splice(at - 1, 2, '--project-directory', ROOT, '-f', this.#composeFile);
+    }
+    const { stdout } = await exec(command, full, { cwd: ROOT, env: this.stack.env, timeout: timeoutMs, maxBuffer: 64 << 20 });
+    return stdout;
   }
 
   readonly #onSignal = (signal: NodeJS.Signals) => {
@@ -94,12 +134,12 @@ export class BenchStack {
   async down(): Promise<void> {
     process.off('SIGINT', this.#onSignal);
     process.off('SIGTERM', this.#onSignal);
-    await this.stack.compose(['down', '-v', '--remove-orphans', '--timeout', '5']).catch(() => this.stack.downSync());
+    await this.compose(['down', '-v', '--remove-orphans', '--timeout', '5']).catch(() => this.stack.downSync());
   }
 
   /** `up -d --scale storage=N` on the running stack (existing containers are kept), then waits for routing. */
   async scale(replicas: number): Promise<void> {
-    await this.stack.compose(['up', '-d', '--no-build', '--no-recreate', '--scale', `storage=${replicas}`]);
+    await this.compose(['up', '-d', '--no-build', '--no-recreate', '--scale', `storage=${replicas}`]);
     await this.waitRouted(replicas);
   }
 
@@ -147,7 +187,8 @@ export class BenchStack {
       const response = await fetch(this.stack.url('/statussvc/status?appName=storage'), { signal: AbortSignal.timeout(2000) });
       const report = (await response.json()) as { containers?: Array<{ state: string; health: string; gateway: { status: string } | null }> };
       const running = (report.containers ?? []).filter((c) => c.state === 'running');
-      const up = running.filter((c) => c.health === 'healthy' && c.gateway?.status === 'UP');
+      // `none`: a variant without Docker's healthcheck (Traefik then routes to a container once it runs).
+      const up = running.filter((c) => (c.health === 'healthy' || c.health === 'none') && c.gateway?.status === 'UP');
       if (running.length !== replicas || up.length !== replicas) throw new Error(`${running.length} running, ${up.length} healthy and UP in the gateway`);
       const read = await fetch(this.stack.url('/storagesvc/data'), { signal: AbortSignal.timeout(2000) });
       if (!read.ok) throw new Error(`GET /storagesvc/data answered ${read.status}`);

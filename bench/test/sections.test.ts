@@ -1,15 +1,21 @@
+import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import test from 'ava';
 import { DataFile } from '../../storage-service/src/schemas.ts';
+import { openSqliteStore } from '../../storage-service/src/store/sqlite/sqlite-store.ts';
 import { itemId, partitionKeys, productTemplates, writeDataFile } from '../src/data-gen.ts';
-import { getRaw, startNodeProcess } from '../src/server-process.ts';
+import { runOrderLoad } from '../src/order-load.ts';
+import { getRaw, startNodeProcess, startStorageService } from '../src/server-process.ts';
 
-// The pure parts of the data-size and storage-vs-bare benchmarks; never timings.
+// The parts of the data-size, storage-vs-bare and orders benchmarks that decide what they measure; never timings.
 
+const exec = promisify(execFile);
 const BARE_ENTRY = fileURLToPath(new URL('../src/bare-server.ts', import.meta.url));
+const BARE_ORDER_LOOP = fileURLToPath(new URL('../src/bare-order-loop.ts', import.meta.url));
 let dir: string;
 
 test.before(async () => {
@@ -67,5 +73,48 @@ test('bare server: answers exactly the bytes and Content-Type it was given, 404 
     t.true((await bare.rssMiB()) > 0);
   } finally {
     await bare.stop();
+  }
+});
+
+test('bare order loop: every order it counts is in the store, and the stock went down by as many', async (t) => {
+  const storePath = join(dir, 'bare-orders.sqlite');
+  const run = await exec(process.execPath, [BARE_ORDER_LOOP, storePath, '0.3', '3']);
+  const { placed } = JSON.parse(run.stdout) as { placed: number };
+  t.true(placed > 0);
+  const store = await openSqliteStore({ path: storePath, idempotencyTtlMs: 60_000 });
+  try {
+    const { orders, next } = JSON.parse((await store.ordersPage({ limit: placed + 1 })).bytes.toString()) as { orders: Array<{ idempotencyKey: string }>; next: unknown };
+    t.is(orders.length, placed);
+    t.is(next, null);
+    t.is(new Set(orders.map((order) => order.idempotencyKey)).size, placed);
+    let taken = 0;
+    for (const id of ['bench-0', 'bench-1', 'bench-2']) {
+      const product = JSON.parse((await store.item('products', id))!.bytes.toString()) as { quantity: number };
+      taken += 1_000_000_000 - product.quantity;
+    }
+    t.is(taken, placed);
+  } finally {
+    await store.close();
+  }
+});
+
+test('order load: every order answered 201 took its unit of stock, none failed', async (t) => {
+  const service = await startStorageService({ stdoutFile: join(dir, 'order-load.log') });
+  try {
+    const put = await fetch(`${service.url}/data/products/bench-0`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ id: 'bench-0', quantity: 1_000_000 }),
+    });
+    t.is(put.status, 201);
+    const load = await runOrderLoad({ base: service.url, productIds: ['bench-0'], connections: 2, durationSeconds: 1 });
+    t.deepEqual(load.failed, {});
+    t.true(load.placed > 0);
+    const product = (await (await fetch(`${service.url}/data/products/bench-0`)).json()) as { quantity: number };
+    // Orders still in flight when the time is up may be placed without their answer being counted: one per connection at most.
+    const taken = 1_000_000 - product.quantity;
+    t.true(taken >= load.placed && taken <= load.placed + 2, `${taken} taken, ${load.placed} counted`);
+  } finally {
+    await service.stop();
   }
 });

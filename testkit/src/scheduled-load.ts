@@ -16,6 +16,11 @@ export interface Outcome {
   startedAt: number;
   /** From when the request was due, not from when it left: a stall of the sender counts too. */
   latencyMs: number;
+  /**
+   * How late the sender handed the request to fetch, against when it was due: the load generator's own
+   * stall (timer granularity, its event loop busy, its garbage collector), part of latencyMs.
+   */
+  lateMs?: number;
   status?: number;
   contentType?: string;
   replica?: string;
@@ -53,12 +58,14 @@ export async function runLoad({ url, rate, durationMs, timeoutMs, ok = (o) => o.
   const pending: Promise<Outcome>[] = [];
 
   const one = async (startedAt: number): Promise<Outcome> => {
+    const lateMs = performance.now() - startedAt;
     try {
       const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
       await response.arrayBuffer();
       return {
         startedAt: startedAt - start,
         latencyMs: performance.now() - startedAt,
+        lateMs,
         status: response.status,
         contentType: response.headers.get('content-type') ?? undefined,
         replica: response.headers.get('x-replica-id') ?? undefined,
@@ -68,6 +75,7 @@ export async function runLoad({ url, rate, durationMs, timeoutMs, ok = (o) => o.
       return {
         startedAt: startedAt - start,
         latencyMs: performance.now() - startedAt,
+        lateMs,
         error: `${(error as Error).name}: ${(error as Error).message}${cause ? ` (${cause})` : ''}`,
       };
     }

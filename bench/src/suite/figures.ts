@@ -32,6 +32,15 @@ export function mean(values: number[]): number {
   return values.length ? values.reduce((a, b) => a + b, 0) / values.length : NaN;
 }
 
+/** min, median (mean of the middle two for an even count) and max; NaN for no values. Pure. */
+export function spread(values: number[]): { min: number; median: number; max: number } {
+  if (values.length === 0) return { min: NaN, median: NaN, max: NaN };
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  const median = sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  return { min: sorted[0]!, median, max: sorted.at(-1)! };
+}
+
 /** How the tables print figures; a dash where there is none. */
 export const fmt = {
   ms: (value: number | null | undefined): string => (value == null || Number.isNaN(value) ? '–' : `${round(value, 1)} ms`),

@@ -14,8 +14,17 @@ export interface SectionResult {
   table: string[][];
   /** Two or three sentences: what the numbers say and why. */
   explanation: string;
-  /** A bar chart of the main figure: one bar per label, grouped by series when there are several. */
-  chart: { title: string; yTitle: string; bars: Array<{ label: string; series?: string; value: number }> };
+  /**
+   * A bar chart of the main figure: one bar per label, grouped by series when there are several. A bar
+   * with `min` and `max` gets an error bar over that range (e.g. the median of runs, their min and max);
+   * `yScale: 'log'` when the figures span orders of magnitude.
+   */
+  chart: {
+    title: string;
+    yTitle: string;
+    yScale?: 'linear' | 'log';
+    bars: Array<{ label: string; series?: string; value: number; min?: number; max?: number }>;
+  };
   /** Everything measured, for tooling (load summaries, CPU figures…). */
   data: unknown;
 }
