@@ -54,6 +54,17 @@ test.serial('1. storage data and the status view through the gateway', async (t)
   t.is(item.headers.get('x-content-type-options'), 'nosniff');
   t.is(item.headers.get('x-frame-options'), 'DENY');
   t.truthy(item.headers.get('content-security-policy'));
+  // The request's line in the gateway's access log names the request id and the replica that answered.
+  const [gateway] = await stack.containers('gateway');
+  const requestId = item.headers.get('x-request-id');
+  const accessLine = await within('the read in the gateway access log', 5000, async () =>
+    (await docker('logs', gateway!.id))
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .find((line) => line['downstream_X-Request-Id'] === requestId),
+  );
+  t.like(accessLine.value, { RequestPath: '/storagesvc/data/products/p-1001', DownstreamStatus: 200, 'downstream_X-Replica-Id': item.headers.get('x-replica-id') });
 
   const missing = await get('/storagesvc/data/products/no-such-item');
   t.is(missing.status, 404);

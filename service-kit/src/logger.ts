@@ -12,8 +12,8 @@ export function createLogger(service: string, level: string, destination: Destin
   return pino({ level, base: { service } }, destination);
 }
 
-/** Probes arrive every few seconds from Traefik and Docker: they are logged only at debug level. */
-const PROBE_PATHS = new Set(['/healthz', '/health']);
+/** Methods that change nothing: a read that went well is in the gateway's access log already. */
+const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /**
  * One line per request with what a reader needs to follow it (id, method, path, status, time), and no
@@ -36,7 +36,11 @@ export function requestLogOptions(logger: Logger): Options {
       // An error is unexpected (a bug); a 4xx or a deliberate 5xx (unavailable, an injected fault) is a warning.
       if (err) return 'error';
       if (res.statusCode >= 400) return 'warn';
-      return PROBE_PATHS.has(req.url ?? '') ? 'debug' : 'info';
+      // A write that took effect is worth a line of its own. A read that went well, and every health
+      // probe, only at debug: the gateway's access log has a line for every request, with the request id
+      // and the replica that answered (X-Request-Id, X-Replica-Id), and a line per read here cost a
+      // replica about a sixth of its read throughput (BENCHMARKS.md, storage-vs-bare).
+      return READS.has(req.method ?? '') ? 'debug' : 'info';
     },
   };
 }

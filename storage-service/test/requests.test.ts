@@ -1,4 +1,6 @@
 import test from 'ava';
+import { captureLogs } from 'testkit/logs';
+import { within } from 'testkit/poll';
 import type { Store } from '../src/store/store.ts';
 import { startApp } from './helpers.ts';
 
@@ -10,6 +12,26 @@ test('a sane incoming X-Request-Id is kept, echoed and logged on the request lin
   t.truthy(line, 'one JSON log line carries the request id');
   t.like(line, { msg: 'request completed', req: { method: 'GET', url: '/data/products/p-1' }, res: { statusCode: 200 } });
   t.is(typeof line?.responseTime, 'number');
+});
+
+test('at info level a read that went well writes no line (the gateway logs it); a write and a failure do, with the request id', async (t) => {
+  const { logger, lines } = captureLogs('storage-service', 'info');
+  const app = await startApp(t, { logger });
+  const read = await fetch(`${app.url}/data/products/p-1`, { headers: { 'X-Request-Id': 'read-1' } });
+  t.is(read.status, 200);
+  const write = await fetch(`${app.url}/data/notes/n-1`, {
+    method: 'PUT',
+    headers: { 'X-Request-Id': 'write-1', 'Content-Type': 'application/json' },
+    body: JSON.stringify({ text: 'hello' }),
+  });
+  t.is(write.status, 201);
+  const missing = await fetch(`${app.url}/data/products/nope`, { headers: { 'X-Request-Id': 'missing-1' } });
+  t.is(missing.status, 404);
+  await within('the write and the failure logged', 2000, () => (lines.filter((l) => l.msg === 'request completed').length >= 2 ? true : undefined));
+  const byId = (id: string) => lines.filter((l) => (l.req as { id?: string } | undefined)?.id === id);
+  t.is(byId('read-1').length, 0);
+  t.like(byId('write-1')[0], { level: 30, req: { method: 'PUT', url: '/data/notes/n-1' }, res: { statusCode: 201 } });
+  t.like(byId('missing-1')[0], { level: 40, res: { statusCode: 404 } });
 });
 
 test('an X-Request-Id that could smuggle text into logs is replaced by a new one', async (t) => {

@@ -2,8 +2,8 @@ import { Writable } from 'node:stream';
 import type { Logger } from 'pino';
 import { createLogger } from 'service-kit/logger';
 
-/** A service's logger whose lines are kept, parsed, for assertions on what operators would see. */
-export function captureLogs(service: string): { logger: Logger; lines: Array<Record<string, unknown>> } {
+/** A service's logger whose lines are kept, parsed, for assertions on what operators would see; every level unless told. */
+export function captureLogs(service: string, level = 'debug'): { logger: Logger; lines: Array<Record<string, unknown>> } {
   const lines: Array<Record<string, unknown>> = [];
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -11,5 +11,5 @@ export function captureLogs(service: string): { logger: Logger; lines: Array<Rec
       done();
     },
   });
-  return { logger: createLogger(service, 'debug', sink), lines };
+  return { logger: createLogger(service, level, sink), lines };
 }
