@@ -510,8 +510,16 @@ export const BEFORE: Variant = {
   change: 'the gateway as measured in issue #12',
   cost: '–',
   staticEdits: [{ remove: /^ +bufferingSize: 100\n/m }],
+  // The replicas' Docker healthcheck put back (an override cannot: compose refuses `disable` with a test).
+  composeEdits: [
+    {
+      replace: /^ {4}healthcheck:\n {6}disable: true\n/m,
+      with: `    healthcheck:\n      test: ${JSON.stringify(['CMD', 'node', '-e', FETCH_PROBE])}\n      interval: 2s\n      timeout: 2s\n      retries: 3\n      start_period: 15s\n`,
+    },
+  ],
   services: {
-    storage: { healthcheck: { test: ['CMD', 'node', '-e', FETCH_PROBE] } },
+    // A line per read at the replicas too, as before the gateway's access log carried the request id.
+    storage: { environment: { LOG_LEVEL: 'debug' } },
     status: { healthcheck: { test: ['CMD', 'node', '-e', FETCH_PROBE], interval: '2s' } },
     // 1024: Docker's default CPU weight.
     gateway: { cpu_shares: 1024, healthcheck: { interval: '5s' } },
