@@ -1,10 +1,9 @@
 import { METHODS } from 'node:http';
 import Router from '@koa/router';
 import Koa, { type Middleware } from 'koa';
-import pinoLogger from 'koa-pino-logger';
 import type { Logger } from 'pino';
 import { docsRoutes } from './docs.ts';
-import { requestLogOptions } from './logger.ts';
+import { requestLog } from './logger.ts';
 import { problemResponses } from './problem.ts';
 import { requestIds } from './request-id.ts';
 
@@ -28,7 +27,7 @@ export function createServiceApp({ logger, routers, docs, first = [], onError }:
   if (onError) app.on('error', onError);
   for (const middleware of first) app.use(middleware);
   app.use(requestIds());
-  app.use(pinoLogger(requestLogOptions(logger)));
+  app.use(requestLog(logger));
   app.use(problemResponses());
 
   // Every method Node parses counts as implemented: the router's default list would answer TRACE or

@@ -1,6 +1,5 @@
-import { pino, stdSerializers, type DestinationStream, type Logger } from 'pino';
-import type { Options } from 'pino-http';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Middleware } from 'koa';
+import { pino, stdSerializers, type DestinationStream, type Level, type Logger } from 'pino';
 
 /**
  * The service's JSON logger: every line names the service. Lines go to stdout asynchronously: a request
@@ -15,32 +14,54 @@ export function createLogger(service: string, level: string, destination: Destin
 /** Methods that change nothing: a read that went well is in the gateway's access log already. */
 const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
-/**
- * One line per request with what a reader needs to follow it (id, method, path, status, time), and no
- * headers: credentials and cookies never reach the log, and the line costs a fraction of pino-http's
- * default (which serialises every request and response header, on the hot path of every replica).
- */
-const requestLogSerializers = {
-  req: (req: IncomingMessage & { id?: string }) => ({ id: req.id, method: req.method, url: req.url }),
-  res: (res: ServerResponse) => ({ statusCode: res.statusCode }),
-  err: stdSerializers.err,
-};
+/** An error is unexpected (a bug); a 4xx or a deliberate 5xx (unavailable, an injected fault) is a warning. */
+export function requestLogLevel(method: string, status: number, err: unknown): Level {
+  if (err) return 'error';
+  if (status >= 400) return 'warn';
+  // A write that took effect is worth a line of its own. A read that went well, and every health probe,
+  // only at debug: the gateway's access log has a line for every request, with the request id and the
+  // replica that answered (X-Request-Id, X-Replica-Id), and a line per read here cost a replica about a
+  // sixth of its read throughput (BENCHMARKS.md, storage-vs-bare).
+  return READS.has(method) ? 'debug' : 'info';
+}
 
-export function requestLogOptions(logger: Logger): Options {
-  return {
-    logger,
-    serializers: requestLogSerializers,
-    // The serializers above take Node's own request and response; pino-http's wrappers would first copy them into plain objects.
-    wrapSerializers: false,
-    customLogLevel: (req: IncomingMessage, res: ServerResponse, err?: Error) => {
-      // An error is unexpected (a bug); a 4xx or a deliberate 5xx (unavailable, an injected fault) is a warning.
-      if (err) return 'error';
-      if (res.statusCode >= 400) return 'warn';
-      // A write that took effect is worth a line of its own. A read that went well, and every health
-      // probe, only at debug: the gateway's access log has a line for every request, with the request id
-      // and the replica that answered (X-Request-Id, X-Replica-Id), and a line per read here cost a
-      // replica about a sixth of its read throughput (BENCHMARKS.md, storage-vs-bare).
-      return READS.has(req.method ?? '') ? 'debug' : 'info';
-    },
+/**
+ * One line per request when its response is sent (or the connection closes first), at the level above:
+ * `req` (id, method, url), `res` (statusCode), `responseTime` in ms, and `err` with its stack for an
+ * unexpected error (problemResponses puts it on the response). No headers: credentials and cookies never
+ * reach the log. `ctx.log` is a logger for the request's own lines (with its id), made when first used.
+ * Nothing per request is built unless a line is written: pino-http (koa-pino-logger) made a child logger for every request,
+ * which cost a replica a tenth of its read throughput even when it wrote no line.
+ */
+export function requestLog(logger: Logger): Middleware {
+  return async (ctx, next) => {
+    const started = performance.now();
+    const { req, res } = ctx;
+    let child: Logger | undefined;
+    Object.defineProperty(ctx, 'log', { get: () => (child ??= logger.child({ req: { id: (req as { id?: string }).id } })) });
+    const done = () => {
+      res.off('finish', done);
+      res.off('close', done);
+      const err = (res as { err?: unknown }).err;
+      const level = requestLogLevel(req.method ?? '', res.statusCode, err);
+      if (!logger.isLevelEnabled(level)) return;
+      const line = {
+        req: { id: (req as { id?: string }).id, method: req.method, url: req.url },
+        res: { statusCode: res.statusCode },
+        responseTime: Math.round(performance.now() - started),
+        ...(err ? { err: stdSerializers.err(err as Error) } : {}),
+      };
+      logger[level](line, res.writableFinished ? 'request completed' : 'request aborted');
+    };
+    res.once('finish', done);
+    res.once('close', done);
+    await next();
   };
+}
+
+declare module 'koa' {
+  interface ExtendableContext {
+    /** The request's logger (requestLog). */
+    readonly log: Logger;
+  }
 }

@@ -10,7 +10,7 @@ export function pickRequestId(incoming: string | string[] | undefined): string {
 
 /**
  * Names every request: the caller's `X-Request-Id` when it is sane, otherwise a new UUID. It is echoed in
- * the response and set as `req.id`, which koa-pino-logger then uses for the request's log line.
+ * the response and set as `req.id`, which the request's log line carries (logger.ts).
  */
 export function requestIds(): Middleware {
   return async (ctx, next) => {

@@ -39,9 +39,10 @@ export async function writeBenchmarksMd(results: SectionResult[], order: string[
     'at most 1 KiB of a request body for its retry (before, 0.07× of direct throughput and 503s once',
     'ephemeral ports ran out; [traefik/README](traefik/README.md)), and the request log line holds no',
     'headers (item reads 0.68 → 0.82 of bare node:http; [storage-service/README](storage-service/README.md)).',
-    "Issue #12: lighter and rarer Docker healthcheck probes, Traefik's access log from a buffer and the",
-    "gateway's CPU weight brought the gateway's p99 at 250 req/s to that of a direct request",
-    '([traefik/README](traefik/README.md), "Tail latency").',
+    'Issue #12: no Docker healthcheck probes in the replicas (Traefik\'s own health check routes them), rarer',
+    "ones elsewhere, Traefik's access log written from a queue and carrying the request id (the replicas log",
+    "reads that went well only at debug), and the gateway's CPU weight brought the gateway's p99 at 250 req/s",
+    'to that of a direct request ([traefik/README](traefik/README.md), "Tail latency").',
     '',
     ...sections,
   ].join('\n');
