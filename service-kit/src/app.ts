@@ -3,7 +3,7 @@ import Router from '@koa/router';
 import Koa, { type Middleware } from 'koa';
 import type { Logger } from 'pino';
 import { docsRoutes } from './docs.ts';
-import { requestLog } from './logger.ts';
+import { requestLog, requestLoggers } from './logger.ts';
 import { problemResponses } from './problem.ts';
 import { requestIds } from './request-id.ts';
 
@@ -27,6 +27,7 @@ export function createServiceApp({ logger, routers, docs, first = [], onError }:
   if (onError) app.on('error', onError);
   for (const middleware of first) app.use(middleware);
   app.use(requestIds());
+  requestLoggers(app.context, logger);
   app.use(requestLog(logger));
   app.use(problemResponses());
 

@@ -1,3 +1,4 @@
+import type Koa from 'koa';
 import type { Middleware } from 'koa';
 import { pino, stdSerializers, type DestinationStream, type Level, type Logger } from 'pino';
 
@@ -29,34 +30,48 @@ export function requestLogLevel(method: string, status: number, err: unknown): L
  * One line per request when its response is sent (or the connection closes first), at the level above:
  * `req` (id, method, url), `res` (statusCode), `responseTime` in ms, and `err` with its stack for an
  * unexpected error (problemResponses puts it on the response). No headers: credentials and cookies never
- * reach the log. `ctx.log` is a logger for the request's own lines (with its id), made when first used.
- * Nothing per request is built unless a line is written: pino-http (koa-pino-logger) made a child logger for every request,
- * which cost a replica a tenth of its read throughput even when it wrote no line.
+ * reach the log. Nothing is done for a request whose line the level leaves out: pino-http
+ * (koa-pino-logger) made a child logger and three listeners for every request, line or not.
  */
 export function requestLog(logger: Logger): Middleware {
   return async (ctx, next) => {
     const started = performance.now();
-    const { req, res } = ctx;
-    let child: Logger | undefined;
-    Object.defineProperty(ctx, 'log', { get: () => (child ??= logger.child({ req: { id: (req as { id?: string }).id } })) });
-    const done = () => {
-      res.off('finish', done);
-      res.off('close', done);
+    try {
+      await next();
+    } finally {
+      const { req, res } = ctx;
+      // The status is final once the middlewares below returned (problemResponses made any error an answer).
       const err = (res as { err?: unknown }).err;
       const level = requestLogLevel(req.method ?? '', res.statusCode, err);
-      if (!logger.isLevelEnabled(level)) return;
-      const line = {
-        req: { id: (req as { id?: string }).id, method: req.method, url: req.url },
-        res: { statusCode: res.statusCode },
-        responseTime: Math.round(performance.now() - started),
-        ...(err ? { err: stdSerializers.err(err as Error) } : {}),
-      };
-      logger[level](line, res.writableFinished ? 'request completed' : 'request aborted');
-    };
-    res.once('finish', done);
-    res.once('close', done);
-    await next();
+      if (logger.isLevelEnabled(level)) {
+        const write = () => {
+          res.off('finish', write);
+          res.off('close', write);
+          const line = {
+            req: { id: (req as { id?: string }).id, method: req.method, url: req.url },
+            res: { statusCode: res.statusCode },
+            responseTime: Math.round(performance.now() - started),
+            ...(err ? { err: stdSerializers.err(err as Error) } : {}),
+          };
+          logger[level](line, res.writableFinished ? 'request completed' : 'request aborted');
+        };
+        res.once('finish', write);
+        res.once('close', write);
+      }
+    }
   };
+}
+
+/** `ctx.log`: a logger for a request's own lines, with its id; made the first time a request uses it. */
+export function requestLoggers(context: Koa['context'], logger: Logger): void {
+  const made = new WeakMap<object, Logger>();
+  Object.defineProperty(context, 'log', {
+    get(this: Koa['context']) {
+      let child = made.get(this);
+      if (!child) made.set(this, (child = logger.child({ req: { id: (this.req as { id?: string }).id } })));
+      return child;
+    },
+  });
 }
 
 declare module 'koa' {
