@@ -42,7 +42,7 @@ export async function writeBenchmarksMd(results: SectionResult[], order: string[
     'Issue #12: no Docker healthcheck probes in the replicas (Traefik\'s own health check routes them), rarer',
     "ones elsewhere, Traefik's access log written from a queue and carrying the request id (the replicas log",
     "reads that went well only at debug), and the gateway's CPU weight cut the p99 through Traefik at 250 req/s",
-    'from 30 to 5.5 ms, and straight to a replica from 19 to 2.9 ms ([traefik/README](traefik/README.md), "Tail latency").',
+    'from 17.9 to 4.9 ms, and straight to a replica from 5.7 to 3.0 ms (section 4; [traefik/README](traefik/README.md), "Tail latency").',
     '',
     ...sections,
   ].join('\n');
