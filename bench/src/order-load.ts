@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import autocannon from 'autocannon';
+import { aggregateResult } from './run-load.ts';
 
 /**
  * Orders as fast as the service takes them (closed loop: each connection sends its next order when it
@@ -64,5 +65,12 @@ export async function runOrderLoad(options: OrderLoadOptions): Promise<OrderLoad
   return { placed, placedPerSecond: placed / seconds, failed, latencyMs: { p50: result.latency.p50, p99: result.latency.p99 } };
 }
 
-/** Exported by autocannon (and in its README) but missing from @types/autocannon 7. */
-const { aggregateResult } = autocannon as unknown as { aggregateResult: (results: unknown[], options: autocannon.Options) => autocannon.Result };
+/** `PUT <base>/data/products/<id>` with `quantity` in stock, for orders to take from; throws unless it is stored. */
+export async function stockProduct(base: string, id: string, quantity: number): Promise<void> {
+  const put = await fetch(`${base}/data/products/${encodeURIComponent(id)}`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ id, name: id, quantity }),
+  });
+  if (!put.ok) throw new Error(`PUT ${base}/data/products/${id} answered ${put.status}`);
+}

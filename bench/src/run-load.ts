@@ -66,7 +66,7 @@ export async function runLoad(options: LoadOptions, controls: RunControls = {}):
 }
 
 /** Exported by autocannon (and in its README) but missing from @types/autocannon 7. */
-const { aggregateResult } = autocannon as unknown as { aggregateResult: (results: unknown[], options: autocannon.Options) => autocannon.Result };
+export const { aggregateResult } = autocannon as unknown as { aggregateResult: (results: unknown[], options: autocannon.Options) => autocannon.Result };
 
 /** autocannon passes the raw header names (X-Replica-Id from Koa, canonical case from Traefik). */
 function header(headers: autocannon.Request['headers'], name: string): string | undefined {

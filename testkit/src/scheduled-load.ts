@@ -41,7 +41,8 @@ export interface LoadResult {
 
 export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
-  const rank = Math.ceil((p / 100) * sorted.length);
+  // Rounded off float noise first: 99.9 / 100 × 1000 is 999.0000000000001, which would rank the maximum.
+  const rank = Math.ceil(Number(((p / 100) * sorted.length).toFixed(6)));
   return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1] ?? Number.NaN;
 }
 

@@ -3,7 +3,7 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ROOT } from 'testkit/compose-stack';
-import { runLoad, type Outcome } from 'testkit/scheduled-load';
+import { percentile, runLoad, type Outcome } from 'testkit/scheduled-load';
 import { BenchStack, containerCpuNs, parseProcStat } from '../stack.ts';
 import { round, spread } from '../suite/figures.ts';
 import type { Section, SectionResult } from '../suite/section.ts';
@@ -29,16 +29,9 @@ export const ITEM = '/data/products/p-1001';
 
 // Pure helpers (bench/test/gateway-latency.test.ts)
 
-/**
- * Nearest-rank percentile of unsorted values (testkit's definition); NaN when there are none. Pure.
- * The rank is rounded off float noise first: 99.9 / 100 × 1000 is 999.0000000000001 in floating point,
- * and testkit's `percentile` then ranks it 1000, the maximum.
- */
+/** Nearest-rank percentile (testkit's) of unsorted values, left untouched; NaN when there are none. Pure. */
 export function percentileOf(values: number[], p: number): number {
-  if (values.length === 0) return NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  const rank = Math.ceil(Number(((p / 100) * sorted.length).toFixed(6)));
-  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1]!;
+  return percentile([...values].sort((a, b) => a - b), p);
 }
 
 /** `min / median / max` in ms, one decimal (two below 1 ms). Pure. */

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { runOrderLoad, type OrderLoadSummary } from '../order-load.ts';
+import { runOrderLoad, stockProduct, type OrderLoadSummary } from '../order-load.ts';
 import { BenchStack } from '../stack.ts';
 import { benchSeconds, fmt, round, spread } from '../suite/figures.ts';
 import type { Section } from '../suite/section.ts';
@@ -59,14 +59,7 @@ export const section: Section = {
           const [replica] = replicas;
           if (!replica || replicas.length !== 3) throw new Error(`orders: ${replicas.length} storage replicas running, not 3`);
           const productIds = Array.from({ length: PRODUCTS }, (_, i) => `bench-${i}`);
-          for (const id of productIds) {
-            const put = await fetch(stack.stack.url(`/storagesvc/data/products/${id}`), {
-              method: 'PUT',
-              headers: { 'content-type': 'application/json' },
-              body: JSON.stringify({ id, name: id, quantity: STOCK }),
-            });
-            if (!put.ok) throw new Error(`orders: PUT product ${id} answered ${put.status}`);
-          }
+          for (const id of productIds) await stockProduct(`${stack.baseUrl}/storagesvc`, id, STOCK);
           const sameDevice = await onSameDevice(stack, dir);
           // `replicas`: the connections split over the three, so they contend for the database's write lock without Traefik in between.
           const bases: Record<Exclude<PathId, 'bare'>, string[]> = {

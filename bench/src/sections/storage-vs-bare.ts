@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { discoverCatalog } from '../discovery.ts';
-import { runOrderLoad, type OrderLoadSummary } from '../order-load.ts';
+import { runOrderLoad, stockProduct, type OrderLoadSummary } from '../order-load.ts';
 import { runLoad } from '../run-load.ts';
 import { freePort } from 'testkit/processes';
 import { getRaw, startNodeProcess, startStorageService, type NodeProcess } from '../server-process.ts';
@@ -58,12 +58,7 @@ export const section: Section = {
       // A second replica on the same database, taking the orders of the `writes` case.
       const writer = await startStorageService({ env: { STORE_PATH: storePath }, stdoutFile: join(dir, 'writer.log') });
       started.push(writer);
-      const stocked = await fetch(`${writer.url}/data/products/bench-stock`, {
-        method: 'PUT',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ id: 'bench-stock', name: 'bench-stock', quantity: 1_000_000_000 }),
-      });
-      if (!stocked.ok) throw new Error(`PUT /data/products/bench-stock answered ${stocked.status}`);
+      await stockProduct(writer.url, 'bench-stock', 1_000_000_000);
 
       // Every path either workload can ask for (discovery's too), with storage-service's exact answer.
       const catalog = await discoverCatalog(storage.url, 10_000);
