@@ -39,7 +39,7 @@ export function requestLog(logger: Logger): Middleware {
     try {
       await next();
     } finally {
-      const { req, res } = ctx;
+      const { req, res, state } = ctx;
       // The status is final once the middlewares below returned (problemResponses made any error an answer).
       const err = (res as { err?: unknown }).err;
       const level = requestLogLevel(req.method ?? '', res.statusCode, err);
@@ -48,7 +48,7 @@ export function requestLog(logger: Logger): Middleware {
           res.off('finish', write);
           res.off('close', write);
           const line = {
-            req: { id: (req as { id?: string }).id, method: req.method, url: req.url },
+            req: { id: state.requestId as string, method: req.method, url: req.url },
             res: { statusCode: res.statusCode },
             responseTime: Math.round(performance.now() - started),
             ...(err ? { err: stdSerializers.err(err as Error) } : {}),
@@ -68,7 +68,7 @@ export function requestLoggers(context: Koa['context'], logger: Logger): void {
   Object.defineProperty(context, 'log', {
     get(this: Koa['context']) {
       let child = made.get(this);
-      if (!child) made.set(this, (child = logger.child({ req: { id: (this.req as { id?: string }).id } })));
+      if (!child) made.set(this, (child = logger.child({ req: { id: this.state.requestId as string } })));
       return child;
     },
   });

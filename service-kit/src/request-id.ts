@@ -10,13 +10,12 @@ export function pickRequestId(incoming: string | string[] | undefined): string {
 
 /**
  * Names every request: the caller's `X-Request-Id` when it is sane, otherwise a new UUID. It is echoed in
- * the response and set as `req.id`, which the request's log line carries (logger.ts).
+ * the response and kept as `ctx.state.requestId`, which the request's log line carries (logger.ts).
  */
 export function requestIds(): Middleware {
   return async (ctx, next) => {
     const id = pickRequestId(ctx.req.headers['x-request-id']);
     ctx.state.requestId = id;
-    (ctx.req as { id?: string }).id = id;
     ctx.set('X-Request-Id', id);
     await next();
   };
