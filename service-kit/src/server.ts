@@ -1,7 +1,7 @@
-import { createServer, type RequestListener } from 'node:http';
+import type { RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { exitGracefullyOnSignals, type ShutdownOptions } from './lifecycle.ts';
+import { createGracefulServer, type ShutdownOptions } from './lifecycle.ts';
 import { exitWith } from './startup.ts';
 
 export interface StartServerOptions {
@@ -19,7 +19,7 @@ export interface StartServerOptions {
  * ends the process with one plain line, as any other start-up failure.
  */
 export function startServer({ service, handler, port, logger, listeningFields = {}, beforeClose }: StartServerOptions): void {
-  const server = createServer(handler);
+  const server = createGracefulServer(handler, logger, { beforeClose });
   // Longer than the gateway's idle timeout, so the gateway, not this side, closes idle connections.
   server.keepAliveTimeout = 65_000;
   server.on('error', (err: NodeJS.ErrnoException) => exitWith(service, `cannot listen on port ${port}: ${err.code ?? err.message}`));
@@ -27,5 +27,4 @@ export function startServer({ service, handler, port, logger, listeningFields = 
     const { port: bound } = server.address() as AddressInfo;
     logger.info({ port: bound, ...listeningFields }, 'listening');
   });
-  exitGracefullyOnSignals(server, logger, { beforeClose });
 }
