@@ -16,6 +16,8 @@ export interface NodeProcess {
   stdoutFile: string;
   /** Resident memory of the process now, MiB (/proc/<pid>/status VmRSS). */
   rssMiB: () => Promise<number>;
+  /** CPU time the process has used so far, every thread, user and system, in seconds (/proc/<pid>/stat). */
+  cpuSeconds: () => Promise<number>;
   /** SIGTERM, then SIGKILL after 10 s; resolves once it exited. */
   stop: () => Promise<void>;
 }
@@ -80,6 +82,7 @@ export async function startNodeProcess(
           startupMs: time - spawnedAt,
           stdoutFile,
           rssMiB: () => rssMiB(child.pid!),
+          cpuSeconds: () => cpuSeconds(child.pid!),
           stop,
         };
       }
@@ -100,6 +103,22 @@ export async function rssMiB(pid: number): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
   const kB = Number(/^VmRSS:\s+(\d+)\s+kB/m.exec(status)?.[1]);
   return Math.round((kB / 1024) * 10) / 10;
+}
+
+/** Linux's USER_HZ, the unit of /proc's CPU times: 100 on every architecture Node runs on (sysconf is not in Node). */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+export async function cpuSeconds(pid: number): Promise<number> {
+  return cpuSecondsOf(await readFile(`/proc/${pid}/stat`, 'utf8'));
+}
+
+/** utime + stime of a /proc/<pid>/stat line, in seconds. */
+export function cpuSecondsOf(stat: string): number {
+  // Fields after the command name, which is in parentheses and may hold spaces and parentheses: state is field 3, utime 14, stime 15.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const seconds = (Number(fields[14 - 3]) + Number(fields[15 - 3])) / CLOCK_TICKS_PER_SECOND;
+  if (!Number.isFinite(seconds)) throw new Error(`not a /proc/<pid>/stat line: ${stat.slice(0, 80)}`);
+  return seconds;
 }
 
 /** One GET, the body as bytes and the size of the header block as sent (status line and header lines). */

@@ -2,6 +2,7 @@ import test from 'ava';
 import { errorKinds } from '../src/sections/failover.ts';
 import { bottleneck } from '../src/sections/scaling.ts';
 import { cpuPercent, parseCpuacctUsage, parseCpuStat, parseDockerStats } from '../src/stack.ts';
+import { cpuSecondsOf } from '../src/server-process.ts';
 
 test('parseDockerStats: name and CPU % per line, other lines ignored', (t) => {
   const text = 'assembly-bench_gateway_1 85.32%\nassembly-bench_storage_1 40.1%\n\n--   --\nassembly-bench_status_1 0.00%\n';
@@ -38,4 +39,11 @@ test('bottleneck: full cores, a saturated single thread, or neither', (t) => {
 test('errorKinds: statuses, then timeouts, resets, other; empty when none', (t) => {
   t.is(errorKinds({ total: 6, byStatus: { '502': 3, '503': 1 }, timeouts: 0, resets: 1, other: 1 }), 'HTTP 502 3, HTTP 503 1, resets 1, other 1');
   t.is(errorKinds({ total: 0, byStatus: {}, timeouts: 0, resets: 0, other: 0 }), '');
+});
+
+test('cpuSecondsOf: utime + stime of /proc/<pid>/stat in seconds, whatever the command name holds', (t) => {
+  const rest = 'S 1 2 3 0 -1 4194560 1000 0 0 0 1234 567 0 0 20 0 11 0 5000 1000000 20000';
+  t.is(cpuSecondsOf(`4242 (node) ${rest}`), 18.01);
+  t.is(cpuSecondsOf(`4242 (a (b) c) d) ${rest}`), 18.01);
+  t.throws(() => cpuSecondsOf('4242 (node) S 1'), { message: /not a \/proc\/<pid>\/stat line/ });
 });

@@ -15,6 +15,7 @@ import { getRaw, startNodeProcess, startStorageService } from '../src/server-pro
 
 const exec = promisify(execFile);
 const BARE_ENTRY = fileURLToPath(new URL('../src/bare-server.ts', import.meta.url));
+const KOA_ENTRY = fileURLToPath(new URL('../src/koa-server.ts', import.meta.url));
 const BARE_ORDER_LOOP = fileURLToPath(new URL('../src/bare-order-loop.ts', import.meta.url));
 let dir: string;
 
@@ -51,30 +52,36 @@ test('data generator: the same size and seed write the same bytes', async (t) =>
   t.deepEqual(await readFile(join(dir, 'a.json')), await readFile(join(dir, 'b.json')));
 });
 
-test('bare server: answers exactly the bytes and Content-Type it was given, 404 elsewhere', async (t) => {
-  const item = Buffer.from('{"id":"p-1","name":"Caf\u00e9 \u2615"}');
-  const listing = Buffer.from('{"partition":"products","ids":["p-1"]}');
-  const answersFile = join(dir, 'answers.json');
-  await writeFile(
-    answersFile,
-    JSON.stringify({
-      '/data/products/p-1': { contentType: 'application/json; charset=utf-8', body: item.toString('base64') },
-      '/data/products': { contentType: 'application/json; charset=utf-8', body: listing.toString('base64') },
-    }),
-  );
-  const bare = await startNodeProcess(BARE_ENTRY, { args: [answersFile], stdoutFile: join(dir, 'bare.log') });
-  try {
-    const [a, b, missing] = await Promise.all([getRaw(`${bare.url}/data/products/p-1`), getRaw(`${bare.url}/data/products`), getRaw(`${bare.url}/data/products/p-2`)]);
-    t.like(a, { status: 200, contentType: 'application/json; charset=utf-8' });
-    t.true(a.body.equals(item));
-    t.like(b, { status: 200, contentType: 'application/json; charset=utf-8' });
-    t.true(b.body.equals(listing));
-    t.is(missing.status, 404);
-    t.true((await bare.rssMiB()) > 0);
-  } finally {
-    await bare.stop();
-  }
-});
+for (const [name, entry] of [
+  ['bare server', BARE_ENTRY],
+  ['Koa server', KOA_ENTRY],
+] as const) {
+  test(`${name}: answers exactly the bytes and Content-Type it was given, 404 elsewhere`, async (t) => {
+    const item = Buffer.from('{"id":"p-1","name":"Caf\u00e9 \u2615"}');
+    const listing = Buffer.from('{"partition":"products","ids":["p-1"]}');
+    const answersFile = join(dir, `answers-${name}.json`);
+    await writeFile(
+      answersFile,
+      JSON.stringify({
+        '/data/products/p-1': { contentType: 'application/json; charset=utf-8', body: item.toString('base64') },
+        '/data/products': { contentType: 'application/json; charset=utf-8', body: listing.toString('base64') },
+      }),
+    );
+    const server = await startNodeProcess(entry, { args: [answersFile], stdoutFile: join(dir, `${name}.log`) });
+    try {
+      const [a, b, missing] = await Promise.all([getRaw(`${server.url}/data/products/p-1`), getRaw(`${server.url}/data/products`), getRaw(`${server.url}/data/products/p-2`)]);
+      t.like(a, { status: 200, contentType: 'application/json; charset=utf-8' });
+      t.true(a.body.equals(item));
+      t.like(b, { status: 200, contentType: 'application/json; charset=utf-8' });
+      t.true(b.body.equals(listing));
+      t.is(missing.status, 404);
+      t.true((await server.rssMiB()) > 0);
+      t.true((await server.cpuSeconds()) >= 0);
+    } finally {
+      await server.stop();
+    }
+  });
+}
 
 test('bare order loop: every order it counts is in the store, and the stock went down by as many', async (t) => {
   const storePath = join(dir, 'bare-orders.sqlite');
