@@ -44,9 +44,9 @@ const CASES = [
   { id: 'item-writes', label: `item read, ${WRITE_RATE} orders/s written`, workload: 'read', p: 0, writes: true },
 ] as const;
 
-/** Two decimals, three where two would round across the 0.8 goal. */
 const percent = (share: number): string => `${Math.round(share * 100)} %`;
 
+/** Two decimals, three where two would round across the 0.8 goal. */
 const formatRatio = (ratio: number): string => (ratio.toFixed(2) === '0.80' ? ratio.toFixed(3) : ratio.toFixed(2));
 
 const load = (url: string, workload: 'read' | 'mixed', p: number, seconds: number): Promise<LoadSummary> =>
