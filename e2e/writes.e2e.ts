@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import test from 'ava';
+import { stockProduct } from 'bench/order-load';
 import { runWriteLoad, type WriteLoadSummary } from 'bench/write-load';
 import { docker, fetchInside } from 'testkit/compose-stack';
 import { within } from 'testkit/poll';
@@ -46,14 +47,10 @@ async function orderLog(): Promise<Array<{ orderId: number }>> {
   }
 }
 
-/** Sets every product's stock to `quantity`, keeping the rest of each product as it is. */
+/** Sets every product's stock to `quantity`. */
 async function restock(quantity: number): Promise<void> {
   const { ids } = (await send('GET', '/storagesvc/data/products?limit=1000')).body as { ids: string[] };
-  for (const id of ids) {
-    const product = (await send('GET', `/storagesvc/data/products/${id}`)).body!;
-    const answer = await send('PUT', `/storagesvc/data/products/${id}`, { ...product, quantity });
-    if (answer.status !== 200) throw new Error(`restocking ${id}: ${answer.status} ${answer.text}`);
-  }
+  for (const id of ids) await stockProduct(assembly.stack.url('/storagesvc'), id, quantity);
 }
 
 /** Acknowledged along the way, checked again after the stack is recreated (scenario 6). */

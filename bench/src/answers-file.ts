@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
+import { KEEP_ALIVE_TIMEOUT_MS } from 'service-kit/server';
 
 /**
  * The answers file of the fixed-answer servers (bare-server.ts, koa-server.ts):
@@ -23,7 +24,7 @@ export function readAnswers(usage: string): Map<string, FixedAnswer> {
 
 /** Listens on PORT (0: any free port) with storage-service's keep-alive, and prints one JSON "listening" line as pino would. */
 export function listen(server: Server): void {
-  server.keepAliveTimeout = 65_000;
+  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
   server.listen(Number(process.env.PORT ?? 0), () => {
     process.stdout.write(`${JSON.stringify({ msg: 'listening', port: (server.address() as AddressInfo).port, time: Date.now() })}\n`);
   });

@@ -4,6 +4,9 @@ import type { Logger } from 'pino';
 import { createGracefulServer, type ShutdownOptions } from './lifecycle.ts';
 import { exitWith } from './startup.ts';
 
+/** Longer than the gateway's idle timeout, so the gateway, not this side, closes idle connections. */
+export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+
 export interface StartServerOptions {
   service: string;
   handler: RequestListener;
@@ -20,8 +23,7 @@ export interface StartServerOptions {
  */
 export function startServer({ service, handler, port, logger, listeningFields = {}, beforeClose }: StartServerOptions): void {
   const server = createGracefulServer(handler, logger, { beforeClose });
-  // Longer than the gateway's idle timeout, so the gateway, not this side, closes idle connections.
-  server.keepAliveTimeout = 65_000;
+  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
   server.on('error', (err: NodeJS.ErrnoException) => exitWith(service, `cannot listen on port ${port}: ${err.code ?? err.message}`));
   server.listen(port, () => {
     const { port: bound } = server.address() as AddressInfo;
