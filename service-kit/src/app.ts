@@ -4,7 +4,7 @@ import Koa, { type Middleware } from 'koa';
 import type { Logger } from 'pino';
 import { docsRoutes } from './docs.ts';
 import { requestLog, requestLoggers } from './logger.ts';
-import { problemResponses } from './problem.ts';
+import { problemResponses, type ProblemMapping } from './problem.ts';
 import { requestIds } from './request-id.ts';
 
 export interface ServiceAppOptions {
@@ -14,6 +14,8 @@ export interface ServiceAppOptions {
   docs?: { title: string; document: object };
   /** Runs before everything else, so even a failed request's answer carries what it adds. */
   first?: Middleware[];
+  /** The service's own errors as the problems a client reads (its domain's refusals); anything else is a 500. */
+  problems?: ProblemMapping;
   /** Errors Koa itself sees (a streamed body that fails); without it Koa prints them to stderr. */
   onError?: (err: NodeJS.ErrnoException) => void;
 }
@@ -22,14 +24,14 @@ export interface ServiceAppOptions {
  * The one Koa app both services are: request ids, one log line per request, problem+json for every
  * failure, then the service's routes. A method no route of the path takes is a 405 with `Allow`.
  */
-export function createServiceApp({ logger, routers, docs, first = [], onError }: ServiceAppOptions): Koa {
+export function createServiceApp({ logger, routers, docs, first = [], problems, onError }: ServiceAppOptions): Koa {
   const app = new Koa();
   if (onError) app.on('error', onError);
   for (const middleware of first) app.use(middleware);
   app.use(requestIds());
   requestLoggers(app.context, logger);
   app.use(requestLog(logger));
-  app.use(problemResponses());
+  app.use(problemResponses(problems));
 
   // Every method Node parses counts as implemented: the router's default list would answer TRACE or
   // PURGE on an existing path with 501 Not Implemented instead of 405 with what the path allows.

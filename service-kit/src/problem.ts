@@ -81,9 +81,13 @@ function kindOf(title: string): string {
   return title.toLowerCase().replaceAll(/[^a-z]+/g, '-');
 }
 
-function describe(err: unknown, ctx: Context): { problem: ProblemDocument; headers: Record<string, string> } {
+/** A service's errors (its domain's refusals) as problems; undefined for an error it does not know. */
+export type ProblemMapping = (err: unknown) => HttpProblem | undefined;
+
+function describe(thrown: unknown, ctx: Context, problems: ProblemMapping | undefined): { problem: ProblemDocument; headers: Record<string, string> } {
   // The URL as the client wrote it: behind the gateway, with the prefix the gateway stripped.
   const instance = forwardedPrefix(ctx) + ctx.originalUrl;
+  const err = problems?.(thrown) ?? thrown;
   if (err instanceof HttpProblem) {
     return {
       problem: {
@@ -147,14 +151,14 @@ function statusProblem(ctx: Context): HttpProblem {
  * anything unexpected becomes a 500 whose stack goes to the request's log line, never to the client.
  * An error status with no body (no route matched, method not allowed) becomes a problem too.
  */
-export function problemResponses(): Middleware {
+export function problemResponses(problems?: ProblemMapping): Middleware {
   return async (ctx, next) => {
     try {
       await next();
       if (ctx.status >= 400 && ctx.body == null) throw statusProblem(ctx);
     } catch (err) {
-      const { problem, headers } = describe(err, ctx);
-      // Only the unexpected need their stack in the log; a problem raised on purpose says all in its body.
+      const { problem, headers } = describe(err, ctx, problems);
+      // A problem raised on purpose says all in its body; the log line keeps what else made a 5xx (a bug, the store's failure).
       if (problem.status >= 500 && !(err instanceof HttpProblem)) (ctx.res as { err?: unknown }).err = err;
       sendProblem(ctx, problem, headers);
     }

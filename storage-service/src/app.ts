@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { createServiceApp } from 'service-kit/app';
 import type { Config } from './config.ts';
 import type { FaultInjector } from './faults.ts';
+import { storeProblem } from './http/problems.ts';
 import { buildOpenApiDocument } from './openapi.ts';
 import { dataRoutes } from './routes/data.ts';
 import { faultRoutes } from './routes/faults.ts';
@@ -34,11 +35,12 @@ export function createApp({ config, store, logger, faults, now = Date.now }: App
     ],
     routers: [
       homeRoutes(config.replicaId, development),
-      healthRoutes(config.replicaId, now, faults),
+      healthRoutes(config.replicaId, store, now, faults),
       dataRoutes(store, storeRouteOptions),
       orderRoutes(store, storeRouteOptions),
       ...(faults ? [faultRoutes(faults)] : []),
     ],
+    problems: storeProblem,
     docs: development
       ? { title: 'storage-service', document: buildOpenApiDocument({ faultsEnabled: !!faults, bodyLimitBytes: config.bodyLimitBytes }) }
       : undefined,

@@ -65,9 +65,17 @@ const created = (description: string, schema: z.ZodType) => ({
   content: { 'application/json': { schema } },
 });
 
+const storeUnavailable = {
+  description:
+    'The store cannot serve the request right now (SQLite: its write lock stayed taken past the busy timeout; PostgreSQL: unreachable or too slow). Retry after Retry-After; retry a POST with the same Idempotency-Key.',
+  headers: withHeaders({ 'Retry-After': RetryAfter }),
+  content: { [PROBLEM_CONTENT_TYPE]: { schema: ProblemSchema } },
+};
+
 /** The answers every read of the store may give besides its own. */
 const readErrors = {
   '500': problem('Unexpected error, or a fault injected on purpose.'),
+  '503': storeUnavailable,
 };
 
 /** The answers every write may give besides its own. */
@@ -76,17 +84,13 @@ function writeErrors(bodyLimitBytes: number) {
     '413': problem(`The body is larger than ${bodyLimitBytes} bytes.`),
     '415': problem('The body is not `application/json` (UTF-8, no content coding).'),
     '500': problem('Unexpected error, or a fault injected on purpose.'),
-    '503': {
-      description: 'The store stayed busy with other writes past its busy timeout; nothing was written. Retry after Retry-After.',
-      headers: withHeaders({ 'Retry-After': RetryAfter }),
-      content: { [PROBLEM_CONTENT_TYPE]: { schema: ProblemSchema } },
-    },
+    '503': storeUnavailable,
   };
 }
 
 const idempotencyErrors = {
   '409': problem(
-    'A request with the same Idempotency-Key is still in progress. (Never with the embedded SQLite store: the key, the effect and the answer commit in one transaction, so a duplicate waits for it and gets the replay.)',
+    'A request with the same Idempotency-Key is still in progress (`Retry-After`). Only with PostgreSQL: with SQLite the key, the effect and the result commit under one write lock, so a duplicate waits for it and gets the replay.',
   ),
   '422': stateDependent(problem('The Idempotency-Key was already used on this route for a request with another body.')),
 };
@@ -111,7 +115,7 @@ export function buildOpenApiDocument(options: { faultsEnabled: boolean; bodyLimi
   const writeProblems = writeErrors(options.bodyLimitBytes);
   return openApiDocument(
     'storage-service',
-    'A storage replica. Every replica opens the same SQLite file: a write through one is read through any other. ' +
+    'A storage replica. Every replica uses the same store (one SQLite file, or one PostgreSQL database): a write through one is read through any other. ' +
       'Reads answer strong ETags (304 on If-None-Match); writes take If-Match / If-None-Match; every POST takes an Idempotency-Key.',
     {
       '/data': {
@@ -193,7 +197,7 @@ export function buildOpenApiDocument(options: { faultsEnabled: boolean; bodyLimi
             '404': problem('No such product in the `products` partition.'),
             '409': problem(
               'Not enough stock (`available` says how much there is; nothing was taken, and the Idempotency-Key stays unused). ' +
-                'Or a request with the same Idempotency-Key is still in progress (never with the embedded SQLite store).',
+                'Or a request with the same Idempotency-Key is still in progress (`Retry-After`; only with PostgreSQL).',
             ),
             '422': idempotencyErrors['422'],
             ...writeProblems,
@@ -226,7 +230,7 @@ export function buildOpenApiDocument(options: { faultsEnabled: boolean; bodyLimi
       '/healthz': {
         get: {
           summary: 'Health probe',
-          responses: { '200': json('Healthy.', Health), '503': json('Unhealthy (injected fault).', Health) },
+          responses: { '200': json('Healthy.', Health), '503': json('Unhealthy: the store is unreachable, or a fault was injected.', Health) },
         },
       },
       ...(options.faultsEnabled ? faultPaths : {}),

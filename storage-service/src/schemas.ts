@@ -142,6 +142,7 @@ export const Health = z
     status: z.enum(['ok', 'unhealthy']),
     replica: z.string(),
     uptimeSeconds: z.number().nonnegative(),
+    store: z.enum(['reachable', 'unreachable']).meta({ description: 'Whether the store answered this probe; unreachable makes the replica unhealthy.' }),
   })
   .meta({ id: 'Health' });
 export type Health = z.output<typeof Health>;

@@ -1,5 +1,7 @@
 import test from 'ava';
-import { json, startApp, TEST_CONFIG } from './helpers.ts';
+import { StoreUnavailable } from '../src/store/errors.ts';
+import type { Store } from '../src/store/store.ts';
+import { json, openTestStore, startApp, TEST_CONFIG } from './helpers.ts';
 
 test('GET /healthz and GET /health report ok, the replica and its uptime in whole seconds', async (t) => {
   let clock = 1_790_000_000_000;
@@ -9,8 +11,26 @@ test('GET /healthz and GET /health report ok, the replica and its uptime in whol
   for (const path of ['/healthz', '/health']) {
     const res = await fetch(`${app.url}${path}`);
     t.is(res.status, 200);
-    t.deepEqual(await json(res), { status: 'ok', replica: 'replica-test', uptimeSeconds: 42 });
+    t.deepEqual(await json(res), { status: 'ok', replica: 'replica-test', uptimeSeconds: 42, store: 'reachable' });
   }
+});
+
+test('GET /healthz answers 503 while the store cannot serve, so the gateway routes around the replica, and 200 once it can', async (t) => {
+  const { store } = await openTestStore(t);
+  let reachable = false;
+  const flaky: Store = Object.assign(Object.create(store) as Store, {
+    ping: async () => {
+      if (!reachable) throw new StoreUnavailable('connection refused');
+    },
+  });
+  const app = await startApp(t, { store: flaky });
+  const down = await fetch(`${app.url}/healthz`);
+  t.is(down.status, 503);
+  t.like(await json(down), { status: 'unhealthy', store: 'unreachable' });
+  reachable = true;
+  const up = await fetch(`${app.url}/healthz`);
+  t.is(up.status, 200);
+  t.like(await json(up), { status: 'ok', store: 'reachable' });
 });
 
 test('GET / is an HTML page naming the service and the replica, with links to the data', async (t) => {

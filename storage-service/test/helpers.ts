@@ -9,17 +9,9 @@ import { runUntilExit as runEntryPointUntilExit, startServerProcess as startEntr
 import { createApp, type AppDependencies } from '../src/app.ts';
 import { openSqliteStore, type SqliteStoreOptions } from '../src/store/sqlite/sqlite-store.ts';
 import type { SeedData, Store } from '../src/store/store.ts';
+import { sampleData } from './store-contract.ts';
 
 export const SERVER_ENTRY = fileURLToPath(new URL('../src/server.ts', import.meta.url));
-
-export const sampleData: SeedData = {
-  products: {
-    'p-1': { name: 'Kettle', price: { amount: 79, currency: 'EUR' }, quantity: 4 },
-    'p-2': { name: 'Grinder', price: { amount: 149, currency: 'EUR' }, quantity: 0 },
-  },
-  users: { 'u-1': { name: 'Ada Lovelace', tags: ['admin'] } },
-  empty: {},
-};
 
 /** A new folder for a store file, removed when the test ends. */
 export async function tempStorePath(t: ExecutionContext): Promise<string> {

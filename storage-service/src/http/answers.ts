@@ -1,6 +1,5 @@
 import type { Context } from 'koa';
 import { forwardedPrefix } from 'service-kit/forwarded-prefix';
-import type { RecordedAnswer } from '../store/store.ts';
 import type { StoredBody } from '../store/stored-body.ts';
 
 export const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
@@ -19,21 +18,15 @@ export function sendStored(ctx: Context, stored: StoredBody): void {
 }
 
 /**
- * The answer to a write, first time or replayed. A kept `Location` is a path of this service: it gets
- * the prefix of the request at hand, so a replay through the gateway links through the gateway too.
+ * What a POST created at `location` (a path of this service), rendered alike the first time and on a
+ * replay, so both are byte-identical in body, Location and ETag. Location gets the prefix of the request
+ * at hand: a replay through the gateway links through the gateway too.
  */
-export function sendAnswer(ctx: Context, answer: RecordedAnswer, { replayed }: { replayed: boolean }): void {
-  ctx.status = answer.status;
-  for (const [name, value] of Object.entries(answer.headers)) ctx.set(name, name === 'Location' ? forwardedPrefix(ctx) + value : value);
+export function sendCreated(ctx: Context, location: string, created: StoredBody, replayed: boolean): void {
+  ctx.status = 201;
+  ctx.set('Location', forwardedPrefix(ctx) + location);
+  ctx.set('ETag', created.etag);
   if (replayed) ctx.set('Idempotent-Replayed', 'true');
-  ctx.body = answer.body;
-}
-
-/** The answer to a POST that created `created` at `location` (a path of this service): what a replay gets too. */
-export function createdAnswer(location: string, created: StoredBody): RecordedAnswer {
-  return {
-    status: 201,
-    headers: { Location: location, ETag: created.etag, 'Content-Type': JSON_CONTENT_TYPE },
-    body: created.bytes.toString(),
-  };
+  ctx.set('Content-Type', JSON_CONTENT_TYPE);
+  ctx.body = created.bytes;
 }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Context } from 'koa';
 import { parseInput } from 'service-kit/validation';
 import { IdempotencyHeaders } from '../schemas.ts';
-import type { Idempotency, RecordedAnswer } from '../store/store.ts';
+import type { IdempotencyKey } from '../store/store.ts';
 
 /** Keys in code-unit order at every level: the same JSON written with other spacing or key order is the same request. */
 function canonicalJson(value: unknown): string {
@@ -14,16 +14,15 @@ function canonicalJson(value: unknown): string {
 }
 
 /**
- * The request's Idempotency-Key (IETF draft "The Idempotency-Key HTTP Header Field"), scoped to its
- * route, with the fingerprint that tells a retry from a different request: SHA-256 of method, path
- * and the canonical body. Undefined without the header; a malformed key is a 400.
+ * The request's Idempotency-Key (IETF draft "The Idempotency-Key HTTP Header Field") with the
+ * fingerprint that tells a retry from a different request: SHA-256 of method, path and the canonical
+ * body. Undefined without the header; a malformed key is a 400.
  */
-export function idempotencyOf<Result>(ctx: Context, body: unknown, answer: (result: Result) => RecordedAnswer): Idempotency<Result> | undefined {
+export function idempotencyKeyOf(ctx: Context, body: unknown): IdempotencyKey | undefined {
   const header = ctx.req.headers['idempotency-key'];
   if (header === undefined) return undefined;
   const { 'Idempotency-Key': key } = parseInput(IdempotencyHeaders, { 'Idempotency-Key': header }, 'headers');
   if (key === undefined) return undefined;
-  const scope = `${ctx.method} ${ctx.path}`;
-  const fingerprint = createHash('sha256').update(`${scope}\n${canonicalJson(body)}`).digest('base64url');
-  return { scope, key, fingerprint, answer };
+  const fingerprint = createHash('sha256').update(`${ctx.method} ${ctx.path}\n${canonicalJson(body)}`).digest('base64url');
+  return { key, fingerprint };
 }

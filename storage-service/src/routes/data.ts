@@ -1,36 +1,31 @@
 import Router from '@koa/router';
 import { HttpProblem } from 'service-kit/problem';
 import { parseInput } from 'service-kit/validation';
-import { createdAnswer, JSON_CONTENT_TYPE, sendAnswer, sendStored } from '../http/answers.ts';
+import { JSON_CONTENT_TYPE, sendCreated, sendStored } from '../http/answers.ts';
 import { preconditionsOf } from '../http/conditions.ts';
 import { faultInjection } from '../http/fault-injection.ts';
-import { idempotencyOf } from '../http/idempotency.ts';
+import { idempotencyKeyOf } from '../http/idempotency.ts';
 import { readJsonBody } from '../http/json-body.ts';
-import { itemNotFound, partitionNotFound, storeProblems } from '../http/store-problems.ts';
 import { ItemBody, ItemParams, NewItemBody, PartitionPageQuery, PartitionParams } from '../schemas.ts';
-import type { AppendResult, JsonObject, Store } from '../store/store.ts';
+import type { JsonObject, Store } from '../store/store.ts';
 import type { StoreRouteOptions } from './options.ts';
 
 /** Partitions of JSON objects: reads, conditional writes, and POST as an append to a message log. */
 export function dataRoutes(store: Store, { faults, replicaId, bodyLimitBytes }: StoreRouteOptions): Router {
   const router = new Router();
-  const before = [...faultInjection(faults, replicaId), storeProblems()];
+  const before = faultInjection(faults, replicaId);
 
   router.get('/data', ...before, async (ctx) => sendStored(ctx, await store.partitions()));
 
   router.get('/data/:partitionKey', ...before, async (ctx) => {
     const { partitionKey } = parseInput(PartitionParams, ctx.params, 'path parameters');
     const page = parseInput(PartitionPageQuery, ctx.query, 'query');
-    const index = await store.partitionPage(partitionKey, page);
-    if (!index) throw partitionNotFound(partitionKey);
-    sendStored(ctx, index);
+    sendStored(ctx, await store.partitionPage(partitionKey, page));
   });
 
   router.get('/data/:partitionKey/:id', ...before, async (ctx) => {
     const { partitionKey, id } = parseInput(ItemParams, ctx.params, 'path parameters');
-    const item = await store.item(partitionKey, id);
-    if (item) return sendStored(ctx, item);
-    throw (await store.hasPartition(partitionKey)) ? itemNotFound(partitionKey, id) : partitionNotFound(partitionKey);
+    sendStored(ctx, await store.item(partitionKey, id));
   });
 
   router.put('/data/:partitionKey/:id', ...before, async (ctx) => {
@@ -65,10 +60,8 @@ export function dataRoutes(store: Store, { faults, replicaId, bodyLimitBytes }: 
     const { partitionKey } = parseInput(PartitionParams, ctx.params, 'path parameters');
     const body = await readJsonBody(ctx, bodyLimitBytes);
     parseInput(NewItemBody, body, 'body');
-    const answer = ({ id, item }: AppendResult) => createdAnswer(`/data/${partitionKey}/${id}`, item);
-    const outcome = await store.appendItem(partitionKey, body as JsonObject, idempotencyOf(ctx, body, answer));
-    if (outcome.replay) sendAnswer(ctx, outcome.replay, { replayed: true });
-    else sendAnswer(ctx, answer(outcome.result), { replayed: false });
+    const { id, item, replayed } = await store.appendItem(partitionKey, body as JsonObject, idempotencyKeyOf(ctx, body));
+    sendCreated(ctx, `/data/${partitionKey}/${id}`, item, replayed);
   });
 
   return router;

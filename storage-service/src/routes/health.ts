@@ -1,19 +1,28 @@
 import Router from '@koa/router';
 import type { FaultInjector } from '../faults.ts';
 import type { Health } from '../schemas.ts';
+import type { Store } from '../store/store.ts';
 
-/** `/healthz` is what Traefik and Docker probe; `/health` answers the same for older clients. */
-export function healthRoutes(replicaId: string, now: () => number, faults: FaultInjector | undefined): Router {
+/**
+ * `/healthz` is what Traefik probes (`/health` answers the same for older clients): 503 while the store
+ * cannot serve, so the gateway routes around this replica until it can, with no restart.
+ */
+export function healthRoutes(replicaId: string, store: Store, now: () => number, faults: FaultInjector | undefined): Router {
   const startedAt = now();
   const router = new Router();
-  router.get(['/healthz', '/health'], (ctx) => {
-    const unhealthy = faults?.unhealthy ?? false;
+  router.get(['/healthz', '/health'], async (ctx) => {
+    const storeReachable = await store.ping().then(
+      () => true,
+      () => false,
+    );
+    const healthy = storeReachable && !(faults?.unhealthy ?? false);
     const health: Health = {
-      status: unhealthy ? 'unhealthy' : 'ok',
+      status: healthy ? 'ok' : 'unhealthy',
       replica: replicaId,
       uptimeSeconds: Math.floor((now() - startedAt) / 1000),
+      store: storeReachable ? 'reachable' : 'unreachable',
     };
-    ctx.status = unhealthy ? 503 : 200;
+    ctx.status = healthy ? 200 : 503;
     ctx.set('Cache-Control', 'no-store');
     ctx.body = health;
   });

@@ -1,6 +1,15 @@
-/** What a store operation refuses to do, in the domain's terms; the HTTP layer chooses the status. */
+/** What a store operation refuses to do, in the domain's terms; each API chooses how to answer it. */
 export class StoreError extends Error {
   override name = 'StoreError';
+}
+
+export class PartitionNotFound extends StoreError {
+  readonly partitionKey: string;
+
+  constructor(partitionKey: string) {
+    super(`there is no partition "${partitionKey}"`);
+    this.partitionKey = partitionKey;
+  }
 }
 
 export class ItemNotFound extends StoreError {
@@ -13,6 +22,15 @@ export class ItemNotFound extends StoreError {
     this.partitionKey = partitionKey;
     this.id = id;
     this.partitionExists = partitionExists;
+  }
+}
+
+export class OrderNotFound extends StoreError {
+  readonly orderId: number;
+
+  constructor(orderId: number) {
+    super(`there is no order ${orderId}`);
+    this.orderId = orderId;
   }
 }
 
@@ -64,15 +82,27 @@ export class OutOfStock extends StoreError {
   }
 }
 
-/** An Idempotency-Key already used, on the same route, for a different request. */
+/** An idempotency key already used, for the same operation, with a different request. */
 export class IdempotencyKeyReused extends StoreError {
   readonly key: string;
 
   constructor(key: string) {
-    super(`Idempotency-Key "${key}" was used for a different request`);
+    super(`idempotency key "${key}" was used for a different request`);
     this.key = key;
   }
 }
 
-/** The store could not take its write lock in time: other writers hold it. */
-export class StoreBusy extends StoreError {}
+/** Another request with the same key is being written right now; its result is kept once it commits. */
+export class IdempotencyKeyInFlight extends StoreError {
+  readonly key: string;
+
+  constructor(key: string) {
+    super(`a request with idempotency key "${key}" is in flight`);
+    this.key = key;
+  }
+}
+
+/** The store cannot serve the request now (busy, unreachable, too slow); nothing was written, or the write's outcome is unknown to this replica. */
+export class StoreUnavailable extends StoreError {
+  override name = 'StoreUnavailable';
+}

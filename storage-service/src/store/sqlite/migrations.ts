@@ -5,7 +5,7 @@ import { immediateTransaction } from './transaction.ts';
  * The schema, one entry per version; PRAGMA user_version is the version a file is at. Append new
  * versions, never edit a released one: a file is only ever moved forward.
  */
-const MIGRATIONS: readonly string[] = [
+export const MIGRATIONS: readonly string[] = [
   // 1: partitions of items, the order log, answers kept for Idempotency-Keys, the seed marker.
   `
   -- A partition exists while it holds an item; position orders GET /data (oldest first).
@@ -54,6 +54,23 @@ const MIGRATIONS: readonly string[] = [
     name TEXT PRIMARY KEY,
     value TEXT NOT NULL
   ) WITHOUT ROWID;
+  `,
+  // 2: a key keeps the write's result (the order, the appended item, as JSON), not an HTTP answer, so
+  // every API renders it alike. The answers kept by version 1 were all 201s whose body is that JSON;
+  // their scope loses the method ('POST /orders' → 'orders').
+  `
+  CREATE TABLE idempotency_results (
+    scope TEXT NOT NULL,
+    key TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    result TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,
+    PRIMARY KEY (scope, key)
+  ) WITHOUT ROWID;
+  INSERT INTO idempotency_results (scope, key, fingerprint, result, expires_at)
+    SELECT substr(scope, 7), key, fingerprint, body, expires_at FROM idempotency_keys WHERE status = 201;
+  DROP TABLE idempotency_keys;
+  CREATE INDEX idempotency_results_by_expiry ON idempotency_results (expires_at);
   `,
 ];
 

@@ -1,28 +1,27 @@
 import { randomUUID } from 'node:crypto';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { IdempotencyKeyReused, ItemNotFound, PreconditionFailed, ProductNotFound, UnknownCursor } from '../errors.ts';
-import { withId } from '../item-object.ts';
+import { IdempotencyKeyReused, ItemNotFound, OrderNotFound, PartitionNotFound, PreconditionFailed, ProductNotFound, StoreUnavailable, UnknownCursor } from '../errors.ts';
 import { preconditionsHold, type Preconditions } from '../preconditions.ts';
 import { takeFromStock } from '../stock.ts';
 import {
+  idempotencyScope,
   PRODUCTS_PARTITION,
   type AppendResult,
-  type Idempotency,
+  type IdempotencyKey,
   type JsonObject,
   type Order,
-  type Outcome,
+  type OrderResult,
   type PageRequest,
   type PutResult,
-  type RecordedAnswer,
   type SeedData,
   type Store,
 } from '../store.ts';
-import { serialise, type StoredBody } from '../stored-body.ts';
+import { keptAppend, keptOrder, type KeptResult } from '../kept-results.ts';
+import { serialise, serialiseItem, type StoredBody } from '../stored-body.ts';
 import { openDatabase, STARTUP_BUSY_TIMEOUT_MS, withBusyTimeout } from './database.ts';
 import { ReadCache } from './read-cache.ts';
 import { immediateTransaction } from './transaction.ts';
-
 export interface SqliteStoreOptions {
   /** The database file; every replica opens the same one. */
   path: string;
@@ -51,11 +50,9 @@ interface OrderRow {
   idempotency_key: string | null;
 }
 
-interface KeptAnswerRow {
+interface KeptResultRow {
   fingerprint: string;
-  status: number;
-  headers: string;
-  body: string;
+  result: string;
 }
 
 const toOrder = (row: OrderRow): Order => ({
@@ -101,7 +98,7 @@ class SqliteStore implements Store {
         let items = 0;
         for (const [partitionKey, partition] of Object.entries(data)) {
           for (const [id, object] of Object.entries(partition)) {
-            this.#insertItem(partitionKey, id, serialise(withId(id, object)));
+            this.#insertItem(partitionKey, id, serialiseItem(id, object));
             items++;
           }
         }
@@ -113,6 +110,10 @@ class SqliteStore implements Store {
     return seeded;
   }
 
+  async ping(): Promise<void> {
+    if (!this.#db.isOpen) throw new StoreUnavailable('the store is closed');
+  }
+
   async partitions(): Promise<StoredBody> {
     const partitions = await this.#cache.get('partitions', () => {
       const rows = this.#sql.partitionKeys.all() as Array<{ key: string }>;
@@ -121,8 +122,8 @@ class SqliteStore implements Store {
     return partitions!;
   }
 
-  async partitionPage(partitionKey: string, { after, limit }: PageRequest<string>): Promise<StoredBody | undefined> {
-    return this.#cache.get(`page\0${partitionKey}\0${after ?? ''}\0${limit}`, () =>
+  async partitionPage(partitionKey: string, { after, limit }: PageRequest<string>): Promise<StoredBody> {
+    const page = await this.#cache.get(`page\0${partitionKey}\0${after ?? ''}\0${limit}`, () =>
       // One read transaction: the partition, the cursor and the ids are of the same moment.
       this.#readTransaction(() => {
         if (!this.#sql.partitionExists.get(partitionKey)) return undefined;
@@ -138,22 +139,22 @@ class SqliteStore implements Store {
         return serialise({ partition: partitionKey, ids, next: rows.length > limit ? ids.at(-1) : null });
       }),
     );
+    if (!page) throw new PartitionNotFound(partitionKey);
+    return page;
   }
 
-  async hasPartition(partitionKey: string): Promise<boolean> {
-    return this.#sql.partitionExists.get(partitionKey) !== undefined;
-  }
-
-  async item(partitionKey: string, id: string): Promise<StoredBody | undefined> {
-    return this.#cache.get(`item\0${partitionKey}\0${id}`, () => {
+  async item(partitionKey: string, id: string): Promise<StoredBody> {
+    const item = await this.#cache.get(`item\0${partitionKey}\0${id}`, () => {
       const row = this.#sql.item.get(partitionKey, id) as ItemRow | undefined;
       return row && { bytes: Buffer.from(row.body), etag: row.etag };
     });
+    if (!item) throw new ItemNotFound(partitionKey, id, this.#sql.partitionExists.get(partitionKey) !== undefined);
+    return item;
   }
 
   async putItem(partitionKey: string, id: string, object: JsonObject, preconditions: Preconditions): Promise<PutResult> {
     // Serialised before the transaction: the lock is held for the SQL alone.
-    const item = serialise(withId(id, object));
+    const item = serialiseItem(id, object);
     return this.#write(() => {
       const current = this.#sql.item.get(partitionKey, id) as ItemRow | undefined;
       if (!preconditionsHold(current?.etag, preconditions)) throw new PreconditionFailed(partitionKey, id, current?.etag);
@@ -174,17 +175,18 @@ class SqliteStore implements Store {
     });
   }
 
-  async appendItem(partitionKey: string, object: JsonObject, idempotency?: Idempotency<AppendResult>): Promise<Outcome<AppendResult>> {
+  async appendItem(partitionKey: string, object: JsonObject, idempotencyKey?: IdempotencyKey): Promise<AppendResult> {
     const id = this.#newId();
-    const item = serialise(withId(id, object));
-    return this.#idempotentWrite(idempotency, () => {
+    const item = serialiseItem(id, object);
+    const { result, replayed } = this.#idempotentWrite(idempotencyScope.append(partitionKey), idempotencyKey, keptAppend, () => {
       this.#insertItem(partitionKey, id, item);
       return { id, item };
     });
+    return { ...result, replayed };
   }
 
-  async placeOrder(productId: string, quantity: number, idempotency?: Idempotency<Order>): Promise<Outcome<Order>> {
-    return this.#idempotentWrite(idempotency, () => {
+  async placeOrder(productId: string, quantity: number, idempotencyKey?: IdempotencyKey): Promise<OrderResult> {
+    const { result, replayed } = this.#idempotentWrite(idempotencyScope.orders, idempotencyKey, keptOrder, () => {
       const row = this.#sql.item.get(PRODUCTS_PARTITION, productId) as ItemRow | undefined;
       if (!row) throw new ProductNotFound(productId);
       const { product, remaining } = takeFromStock(productId, JSON.parse(row.body) as JsonObject, quantity);
@@ -194,17 +196,20 @@ class SqliteStore implements Store {
       // orders.id is an INTEGER PRIMARY KEY, so SQLite gives a new row the largest id so far + 1. Rows
       // are only ever inserted here, under the write lock, and never deleted; an insert rolled back gives
       // its id back. So order ids increase strictly in commit order, across replicas, without gaps.
-      const idempotencyKey = idempotency?.key ?? null;
-      const { lastInsertRowid } = this.#sql.insertOrder.run(productId, quantity, remaining, createdAt, idempotencyKey);
-      return toOrder({ id: Number(lastInsertRowid), product_id: productId, quantity, remaining, created_at: createdAt, idempotency_key: idempotencyKey });
+      const key = idempotencyKey?.key ?? null;
+      const { lastInsertRowid } = this.#sql.insertOrder.run(productId, quantity, remaining, createdAt, key);
+      return toOrder({ id: Number(lastInsertRowid), product_id: productId, quantity, remaining, created_at: createdAt, idempotency_key: key });
     });
+    return { order: result, replayed };
   }
 
-  async order(orderId: number): Promise<StoredBody | undefined> {
-    return this.#cache.get(`order\0${orderId}`, () => {
+  async order(orderId: number): Promise<StoredBody> {
+    const order = await this.#cache.get(`order\0${orderId}`, () => {
       const row = this.#sql.order.get(orderId) as OrderRow | undefined;
       return row && serialise(toOrder(row));
     });
+    if (!order) throw new OrderNotFound(orderId);
+    return order;
   }
 
   async ordersPage({ after = 0, limit }: PageRequest<number>): Promise<StoredBody> {
@@ -245,28 +250,32 @@ class SqliteStore implements Store {
   }
 
   /**
-   * The effect, and with an Idempotency-Key the answer kept for it, in one transaction: a retry, from
-   * any replica, either finds the key with its answer, or (if the first attempt failed) finds neither.
-   * A failed effect (an error thrown) keeps nothing, so a corrected retry with the same key can succeed.
+   * The effect, and with an idempotency key the result kept for it (as JSON), in one transaction: a
+   * retry, from any replica, either finds the key with its result, or (if the first attempt failed)
+   * finds neither. A failed effect (an error thrown) keeps nothing, so a corrected retry with the same
+   * key can succeed. The write lock is held throughout, so no other request with the key is ever in flight.
    */
-  #idempotentWrite<T>(idempotency: Idempotency<T> | undefined, effect: () => T): Outcome<T> {
+  #idempotentWrite<Result>(
+    scope: string,
+    idempotencyKey: IdempotencyKey | undefined,
+    kept: KeptResult<Result>,
+    effect: () => Result,
+  ): { result: Result; replayed: boolean } {
     return this.#write(() => {
-      if (idempotency) {
-        const kept = this.#sql.keptAnswer.get(idempotency.scope, idempotency.key, this.#now()) as KeptAnswerRow | undefined;
-        if (kept) {
-          if (kept.fingerprint !== idempotency.fingerprint) throw new IdempotencyKeyReused(idempotency.key);
-          return { replay: { status: kept.status, headers: JSON.parse(kept.headers) as Record<string, string>, body: kept.body } };
+      if (idempotencyKey) {
+        const row = this.#sql.keptResult.get(scope, idempotencyKey.key, this.#now()) as KeptResultRow | undefined;
+        if (row) {
+          if (row.fingerprint !== idempotencyKey.fingerprint) throw new IdempotencyKeyReused(idempotencyKey.key);
+          return { result: kept.decode(row.result), replayed: true };
         }
       }
       const result = effect();
-      if (idempotency) this.#keep(idempotency, idempotency.answer(result));
-      return { result };
+      if (idempotencyKey) {
+        const expiresAt = this.#now() + this.#ttlMs;
+        this.#sql.keepResult.run(scope, idempotencyKey.key, idempotencyKey.fingerprint, kept.encode(result), expiresAt);
+      }
+      return { result, replayed: false };
     });
-  }
-
-  #keep<T>({ scope, key, fingerprint }: Idempotency<T>, answer: RecordedAnswer): void {
-    const expiresAt = this.#now() + this.#ttlMs;
-    this.#sql.keepAnswer.run(scope, key, fingerprint, answer.status, JSON.stringify(answer.headers), answer.body, expiresAt);
   }
 
   #readTransaction<T>(read: () => T): T {
@@ -303,13 +312,11 @@ function prepareStatements(db: DatabaseSync) {
     insertOrder: sql('INSERT INTO orders (product_id, quantity, remaining, created_at, idempotency_key) VALUES (?, ?, ?, ?, ?)'),
 
     // Expired rows are ignored here, so expiry holds even between two clean-ups.
-    keptAnswer: sql('SELECT fingerprint, status, headers, body FROM idempotency_keys WHERE scope = ? AND key = ? AND expires_at > ?'),
+    keptResult: sql('SELECT fingerprint, result FROM idempotency_results WHERE scope = ? AND key = ? AND expires_at > ?'),
     // An expired row of the same key may still be there: it is replaced.
-    keepAnswer: sql(`INSERT INTO idempotency_keys (scope, key, fingerprint, status, headers, body, expires_at)
-      VALUES (?, ?, ?, ?, ?, ?, ?)
-      ON CONFLICT (scope, key) DO UPDATE SET fingerprint = excluded.fingerprint, status = excluded.status,
-        headers = excluded.headers, body = excluded.body, expires_at = excluded.expires_at`),
-    removeExpiredKeys: sql(`DELETE FROM idempotency_keys WHERE (scope, key) IN
-      (SELECT scope, key FROM idempotency_keys WHERE expires_at <= ? LIMIT ?)`),
+    keepResult: sql(`INSERT INTO idempotency_results (scope, key, fingerprint, result, expires_at) VALUES (?, ?, ?, ?, ?)
+      ON CONFLICT (scope, key) DO UPDATE SET fingerprint = excluded.fingerprint, result = excluded.result, expires_at = excluded.expires_at`),
+    removeExpiredKeys: sql(`DELETE FROM idempotency_results WHERE (scope, key) IN
+      (SELECT scope, key FROM idempotency_results WHERE expires_at <= ? LIMIT ?)`),
   };
 }

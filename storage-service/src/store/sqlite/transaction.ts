@@ -1,5 +1,5 @@
 import type { DatabaseSync } from 'node:sqlite';
-import { StoreBusy } from '../errors.ts';
+import { StoreUnavailable } from '../errors.ts';
 
 const SQLITE_BUSY = 5;
 const SQLITE_LOCKED = 6;
@@ -14,13 +14,13 @@ function isBusy(err: unknown): boolean {
  * Runs `work` in a BEGIN IMMEDIATE transaction: the write lock is taken first, so what `work` reads
  * cannot change before it commits, in this process (work is synchronous) or in any other (the lock).
  * Waiting for the lock blocks the event loop up to the busy timeout, which is why transactions stay
- * tiny. A lock not had in time is StoreBusy; any failure rolls everything back.
+ * tiny. A lock not had in time is StoreUnavailable; any failure rolls everything back.
  */
 export function immediateTransaction<T>(db: DatabaseSync, work: () => T): T {
   try {
     db.exec('BEGIN IMMEDIATE');
   } catch (err) {
-    throw isBusy(err) ? new StoreBusy('the store is busy: its write lock was not free within the busy timeout') : err;
+    throw isBusy(err) ? new StoreUnavailable('the store is busy: its write lock was not free within the busy timeout') : err;
   }
   try {
     const result = work();

@@ -1,16 +1,18 @@
-import type { Middleware } from 'koa';
 import { HttpProblem } from 'service-kit/problem';
 import {
+  IdempotencyKeyInFlight,
   IdempotencyKeyReused,
   ItemNotFound,
+  OrderNotFound,
   OutOfStock,
+  PartitionNotFound,
   PreconditionFailed,
   ProductNotFound,
-  StoreBusy,
+  StoreUnavailable,
   UnknownCursor,
 } from '../store/errors.ts';
 
-export function partitionNotFound(partitionKey: string): HttpProblem {
+function partitionNotFound(partitionKey: string): HttpProblem {
   return new HttpProblem({
     status: 404,
     kind: 'partition-not-found',
@@ -20,19 +22,28 @@ export function partitionNotFound(partitionKey: string): HttpProblem {
   });
 }
 
-export function itemNotFound(partitionKey: string, id: string): HttpProblem {
-  return new HttpProblem({
-    status: 404,
-    kind: 'item-not-found',
-    title: 'Item not found',
-    detail: `Partition "${partitionKey}" has no item "${id}". GET /data/${partitionKey} lists its ids.`,
-    extensions: { partitionKey, id },
-  });
-}
-
-/** The store's refusals as the problems a client reads; anything else passes on (a bug: a 500). */
-function asProblem(err: unknown): unknown {
-  if (err instanceof ItemNotFound) return err.partitionExists ? itemNotFound(err.partitionKey, err.id) : partitionNotFound(err.partitionKey);
+/** The store's refusals as the problems an HTTP client reads; anything else is not the store's (a bug: a 500). */
+export function storeProblem(err: unknown): HttpProblem | undefined {
+  if (err instanceof PartitionNotFound) return partitionNotFound(err.partitionKey);
+  if (err instanceof ItemNotFound) {
+    if (!err.partitionExists) return partitionNotFound(err.partitionKey);
+    return new HttpProblem({
+      status: 404,
+      kind: 'item-not-found',
+      title: 'Item not found',
+      detail: `Partition "${err.partitionKey}" has no item "${err.id}". GET /data/${err.partitionKey} lists its ids.`,
+      extensions: { partitionKey: err.partitionKey, id: err.id },
+    });
+  }
+  if (err instanceof OrderNotFound) {
+    return new HttpProblem({
+      status: 404,
+      kind: 'order-not-found',
+      title: 'Order not found',
+      detail: `There is no order ${err.orderId}. GET /orders lists them.`,
+      extensions: { orderId: err.orderId },
+    });
+  }
   if (err instanceof PreconditionFailed) {
     return new HttpProblem({
       status: 412,
@@ -81,24 +92,24 @@ function asProblem(err: unknown): unknown {
       extensions: { idempotencyKey: err.key },
     });
   }
-  if (err instanceof StoreBusy) {
+  if (err instanceof IdempotencyKeyInFlight) {
     return new HttpProblem({
-      status: 503,
-      kind: 'store-busy',
-      title: 'Service Unavailable',
-      detail: 'The store was busy with other writes for too long. Nothing was written; retry shortly.',
+      status: 409,
+      kind: 'idempotency-key-in-flight',
+      title: 'Conflict',
+      detail: `A request with Idempotency-Key "${err.key}" is being processed right now. Retry shortly: you will get its answer.`,
+      extensions: { idempotencyKey: err.key },
       headers: { 'Retry-After': '1' },
     });
   }
-  return err;
-}
-
-export function storeProblems(): Middleware {
-  return async (_ctx, next) => {
-    try {
-      await next();
-    } catch (err) {
-      throw asProblem(err);
-    }
-  };
+  if (err instanceof StoreUnavailable) {
+    return new HttpProblem({
+      status: 503,
+      kind: 'store-unavailable',
+      title: 'Service Unavailable',
+      detail: 'The store cannot serve this request right now. A write that answers this may not have happened; retry it with the same Idempotency-Key.',
+      headers: { 'Retry-After': '1' },
+    });
+  }
+  return undefined;
 }
