@@ -27,7 +27,8 @@ type EnvSchema = z.ZodObject | z.ZodPipe<z.ZodObject, z.ZodType>;
 
 /**
  * Reads the variables the schema names from the environment; an empty variable counts as unset. Every
- * bad value is reported at once in a ConfigError, each with the value it got.
+ * bad value is reported at once in a ConfigError, each with the value it got, unless its schema's
+ * metadata says `secret` (a URL with a password).
  */
 export function readEnv<Schema extends EnvSchema>(schema: Schema, env: NodeJS.ProcessEnv): z.output<Schema> {
   const envSchema: EnvSchema = schema;
@@ -39,7 +40,8 @@ export function readEnv<Schema extends EnvSchema>(schema: Schema, env: NodeJS.Pr
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {
       const name = String(issue.path[0]);
-      return `${name} ${issue.message} (got ${JSON.stringify(present[name])})`;
+      const secret = (variables.shape[name]?.meta() as { secret?: boolean } | undefined)?.secret;
+      return `${name} ${issue.message}${secret ? '' : ` (got ${JSON.stringify(present[name])})`}`;
     });
     throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
   }

@@ -18,12 +18,31 @@ function positiveInteger(max: number, fallback: number) {
     .default(fallback);
 }
 
+/** A PostgreSQL URL; the value is never echoed back, as it may hold the password. */
+const storeUrlSchema = z
+  .string()
+  .refine((value) => {
+    if (!URL.canParse(value)) return false;
+    const url = new URL(value);
+    return ['postgres:', 'postgresql:'].includes(url.protocol) && url.hostname !== '' && /^\/[^/]+$/.test(url.pathname);
+  }, 'must be a URL of the form postgres://user:password@host:5432/database')
+  .optional()
+  .meta({ secret: true });
+
+/**
+ * Connections per replica. PostgreSQL does best with about twice its cores in active connections in
+ * all; on two cores with three replicas, a handful each keeps the replica's event loop fed.
+ */
+const DEFAULT_POOL_SIZE = 5;
+
 const EnvSchema = z
   .object({
     PORT: portSchema,
     APP_ENV: appEnvSchema,
     DATA_FILE: z.string().default(DEFAULT_DATA_FILE),
     STORE_PATH: z.string().default(DEFAULT_STORE_PATH),
+    STORE_URL: storeUrlSchema,
+    STORE_POOL_SIZE: positiveInteger(1000, DEFAULT_POOL_SIZE),
     BODY_LIMIT_BYTES: positiveInteger(64 * 1024 * 1024, 1024 * 1024),
     IDEMPOTENCY_TTL_SECONDS: positiveInteger(365 * 24 * 3600, 24 * 3600),
     LOG_LEVEL: logLevelSchema,
@@ -41,6 +60,8 @@ const EnvSchema = z
     appEnv: env.APP_ENV,
     dataFile: env.DATA_FILE,
     storePath: env.STORE_PATH,
+    storeUrl: env.STORE_URL,
+    storePoolSize: env.STORE_POOL_SIZE,
     bodyLimitBytes: env.BODY_LIMIT_BYTES,
     idempotencyTtlSeconds: env.IDEMPOTENCY_TTL_SECONDS,
     logLevel: env.LOG_LEVEL,

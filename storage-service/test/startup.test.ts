@@ -13,6 +13,8 @@ test('defaults: port 3000, production, shipped data, store in var/, 1 MiB bodies
     appEnv: 'production',
     dataFile: DEFAULT_DATA_FILE,
     storePath: DEFAULT_STORE_PATH,
+    storeUrl: undefined,
+    storePoolSize: 5,
     bodyLimitBytes: 1_048_576,
     idempotencyTtlSeconds: 86_400,
     logLevel: 'info',
@@ -29,6 +31,8 @@ test('every variable is read and converted', (t) => {
       APP_ENV: 'development',
       DATA_FILE: '/tmp/data.json',
       STORE_PATH: '/var/lib/storage/storage.sqlite',
+      STORE_URL: 'postgres://assembly:secret@postgres:5432/assembly',
+      STORE_POOL_SIZE: '8',
       BODY_LIMIT_BYTES: '4096',
       IDEMPOTENCY_TTL_SECONDS: '60',
       LOG_LEVEL: 'debug',
@@ -40,6 +44,8 @@ test('every variable is read and converted', (t) => {
       appEnv: 'development',
       dataFile: '/tmp/data.json',
       storePath: '/var/lib/storage/storage.sqlite',
+      storeUrl: 'postgres://assembly:secret@postgres:5432/assembly',
+      storePoolSize: 8,
       bodyLimitBytes: 4096,
       idempotencyTtlSeconds: 60,
       logLevel: 'debug',
@@ -65,6 +71,10 @@ const badValues: Array<[Record<string, string>, RegExp]> = [
   [{ BODY_LIMIT_BYTES: '1mb' }, /BODY_LIMIT_BYTES must be an integer from 1 to 67108864/],
   [{ BODY_LIMIT_BYTES: '67108865' }, /BODY_LIMIT_BYTES must be an integer from 1 to 67108864/],
   [{ IDEMPOTENCY_TTL_SECONDS: '-5' }, /IDEMPOTENCY_TTL_SECONDS must be an integer from 1 to 31536000/],
+  [{ STORE_POOL_SIZE: '0' }, /STORE_POOL_SIZE must be an integer from 1 to 1000/],
+  [{ STORE_URL: 'mysql://u:p@db/x' }, /^invalid configuration: STORE_URL must be a URL of the form postgres:\/\/user:password@host:5432\/database$/],
+  [{ STORE_URL: 'postgres://u:p@db' }, /STORE_URL must be a URL of the form/],
+  [{ STORE_URL: 'postgres://u:p@:5432/db' }, /STORE_URL must be a URL of the form/],
 ];
 for (const [env, message] of badValues) {
   test(`a bad ${Object.entries(env)[0]!.join('=')} is refused with a message naming the variable`, (t) => {
@@ -76,6 +86,12 @@ test('the server refuses a bad PORT at once: exit 1, one line, no stack', async 
   const { code, stderr } = await runUntilExit(t, { PORT: 'eighty' });
   t.is(code, 1);
   t.is(stderr, 'storage-service: invalid configuration: PORT must be an integer from 0 to 65535 (got "eighty")\n');
+});
+
+test('a malformed STORE_URL stops the server with exit 1, naming the variable and never echoing the value (it may hold a password)', async (t) => {
+  const { code, stderr } = await runUntilExit(t, { STORE_URL: 'postgres//assembly:hunter2@postgres/assembly' });
+  t.is(code, 1);
+  t.is(stderr, 'storage-service: invalid configuration: STORE_URL must be a URL of the form postgres://user:password@host:5432/database\n');
 });
 
 test('several bad variables are all named on the one line', async (t) => {

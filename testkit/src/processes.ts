@@ -14,6 +14,8 @@ export async function freePort(): Promise<number> {
 
 export interface ServerProcess {
   url: string;
+  /** What it wrote to stdout up to and including its "listening" line: the start-up log. */
+  startupLog: string;
   exit: Promise<{ code: number | null; stderr: string }>;
   kill: (signal: NodeJS.Signals) => void;
 }
@@ -27,16 +29,20 @@ export async function startServerProcess(entry: string, env: Record<string, stri
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
   const exit = once(child, 'exit').then(([code]) => ({ code: code as number | null, stderr }));
+  let stdout = '';
   const port = await new Promise<number>((resolve, reject) => {
-    let stdout = '';
-    child.stdout.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer) => {
       stdout += chunk;
       const listening = stdout.split('\n').find((line) => line.includes('"msg":"listening"'));
-      if (listening) resolve(JSON.parse(listening).port);
-    });
+      if (!listening) return;
+      // The rest is drained unread, so a chatty server never blocks on a full pipe.
+      child.stdout.off('data', onData).resume();
+      resolve(JSON.parse(listening).port);
+    };
+    child.stdout.on('data', onData);
     void exit.then(({ code }) => reject(new Error(`server exited with ${code} before listening: ${stderr}`)));
   });
-  return { url: `http://127.0.0.1:${port}`, exit, kill: (signal) => child.kill(signal) };
+  return { url: `http://127.0.0.1:${port}`, startupLog: stdout, exit, kill: (signal) => child.kill(signal) };
 }
 
 /** Runs a service's entry point expecting it to refuse to start. */

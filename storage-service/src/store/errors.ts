@@ -1,3 +1,8 @@
+/** A store that cannot be opened at start: the operator's to fix (a path, a URL, a password, a newer schema). */
+export class StoreOpenError extends Error {
+  override name = 'StoreOpenError';
+}
+
 /** What a store operation refuses to do, in the domain's terms; each API chooses how to answer it. */
 export class StoreError extends Error {
   override name = 'StoreError';

@@ -2,7 +2,7 @@ import { OutOfStock } from './errors.ts';
 import type { JsonObject } from './store.ts';
 
 /** A product's stock is its `quantity` field; one that is not a non-negative integer counts as none. */
-function stockOf(product: JsonObject): number {
+export function stockOf(product: JsonObject): number {
   const { quantity } = product;
   return typeof quantity === 'number' && Number.isSafeInteger(quantity) && quantity > 0 ? quantity : 0;
 }

@@ -1,16 +1,13 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
+import { StoreOpenError } from '../errors.ts';
 import { migrate } from './migrations.ts';
 
 /** How long a write waits for another process's transaction before the store answers "busy". */
 const BUSY_TIMEOUT_MS = 5_000;
 /** At start, replicas wait for each other's migration and seeding, which for a large data file takes seconds. */
 export const STARTUP_BUSY_TIMEOUT_MS = 120_000;
-
-export class StoreOpenError extends Error {
-  override name = 'StoreOpenError';
-}
 
 /** Runs `work` with another busy timeout (PRAGMA busy_timeout is per connection). */
 export function withBusyTimeout<T>(db: DatabaseSync, timeoutMs: number, work: () => T): T {

@@ -1,0 +1,118 @@
+import test from 'ava';
+import pg from 'pg';
+import { startPostgres, type PostgresServer } from 'testkit/postgres';
+import { IdempotencyKeyInFlight, StoreUnavailable } from '../../src/store/errors.ts';
+import { MIGRATIONS } from '../../src/store/postgres/migrations.ts';
+import { openPostgresStore, type PostgresStoreOptions } from '../../src/store/postgres/postgres-store.ts';
+import type { Store } from '../../src/store/store.ts';
+import { sampleData, storeContract } from '../store-contract.ts';
+
+// The Store contract, and what only a networked store has to show, on a real PostgreSQL server
+// (POSTGRES_IMAGE, see testkit/postgres): one database per test, one server per file.
+
+let server: PostgresServer;
+test.before(async () => {
+  server = await startPostgres();
+});
+test.after.always(async () => {
+  await server?.stop();
+});
+
+async function openOn(t: import('ava').ExecutionContext, url: string, options: Partial<PostgresStoreOptions> = {}): Promise<Store> {
+  const store = await openPostgresStore({ url, poolSize: 4, idempotencyTtlMs: 86_400_000, ...options });
+  t.teardown(() => store.close());
+  return store;
+}
+
+storeContract('PostgreSQL', async (t) => {
+  const url = await server.createDatabase();
+  return (options = {}) => openOn(t, url, options);
+});
+
+const parse = (body: { bytes: Buffer }): any => JSON.parse(body.bytes.toString());
+
+test('PostgreSQL: a request with a key still in its transaction is IdempotencyKeyInFlight; once it commits, the replay', async (t) => {
+  const url = await server.createDatabase();
+  const store = await openOn(t, url);
+  await store.seed(sampleData);
+  // Another session holds the product's row, so the first order waits inside its transaction with its key claimed.
+  const blocker = new pg.Client({ connectionString: url });
+  await blocker.connect();
+  t.teardown(() => blocker.end());
+  await blocker.query('BEGIN');
+  await blocker.query("SELECT 1 FROM items WHERE partition_key = 'products' AND id = 'p-1' FOR UPDATE");
+  const first = store.placeOrder('p-1', 1, { key: 'k-1', fingerprint: 'f' });
+  const other = await openOn(t, url);
+  let inFlight: unknown;
+  for (let i = 0; i < 50 && !inFlight; i++) {
+    inFlight = await other.placeOrder('p-1', 1, { key: 'k-1', fingerprint: 'f' }).then(
+      () => t.fail('a second effect'),
+      (err: unknown) => err,
+    );
+  }
+  t.true(inFlight instanceof IdempotencyKeyInFlight);
+  await blocker.query('COMMIT');
+  const placed = await first;
+  t.false(placed.replayed);
+  t.deepEqual(await other.placeOrder('p-1', 1, { key: 'k-1', fingerprint: 'f' }), { order: placed.order, replayed: true });
+  t.is(parse(await store.item('products', 'p-1')).quantity, 3);
+});
+
+test('PostgreSQL: a database written by a newer release (a higher schema version) is refused, not touched', async (t) => {
+  const url = await server.createDatabase();
+  await (await openOn(t, url)).close();
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  await client.query("UPDATE store_meta SET value = '99' WHERE name = 'schema_version'");
+  await client.end();
+  await t.throwsAsync(openPostgresStore({ url, poolSize: 1, idempotencyTtlMs: 1000 }), {
+    name: 'SchemaTooNew',
+    message: `its schema version is 99, this release knows up to ${MIGRATIONS.length} (a newer release wrote it)`,
+  });
+});
+
+test('PostgreSQL: five instances migrating a new database together: one schema, no error', async (t) => {
+  const url = await server.createDatabase();
+  const stores = await Promise.all(Array.from({ length: 5 }, () => openOn(t, url)));
+  t.is(stores.length, 5);
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  t.teardown(() => client.end());
+  t.deepEqual((await client.query("SELECT value FROM store_meta WHERE name = 'schema_version'")).rows, [{ value: String(MIGRATIONS.length) }]);
+});
+
+// Last, serially: these stop and start the file's one server.
+test.serial('PostgreSQL: while the server is down every operation is StoreUnavailable within 3 s; once it is back, the same store serves again', async (t) => {
+  const url = await server.createDatabase();
+  const store = await openOn(t, url);
+  await store.seed(sampleData);
+  await server.stopContainer();
+  try {
+    for (const operation of [() => store.ping(), () => store.item('users', 'u-1'), () => store.placeOrder('p-1', 1, { key: 'k', fingerprint: 'f' })]) {
+      const started = performance.now();
+      await t.throwsAsync(operation(), { instanceOf: StoreUnavailable });
+      t.true(performance.now() - started < 3_000);
+    }
+  } finally {
+    await server.startContainer();
+  }
+  await store.ping();
+  t.is((await store.placeOrder('p-1', 1)).order.remaining, 3);
+});
+
+test.serial('PostgreSQL: a server that hangs (paused) is StoreUnavailable within 3 s, not a hang; unpaused, the store serves again', async (t) => {
+  const url = await server.createDatabase();
+  const store = await openOn(t, url);
+  await store.seed(sampleData);
+  await server.pause();
+  try {
+    const started = performance.now();
+    const results = await Promise.allSettled([store.item('users', 'u-1'), store.placeOrder('p-1', 1), store.ping()]);
+    t.true(performance.now() - started < 3_000, `took ${Math.round(performance.now() - started)} ms`);
+    t.true(results.every((r) => r.status === 'rejected' && r.reason instanceof StoreUnavailable));
+  } finally {
+    await server.unpause();
+  }
+  await store.ping();
+  t.like(parse(await store.item('users', 'u-1')), { id: 'u-1' });
+});
