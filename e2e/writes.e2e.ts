@@ -11,11 +11,16 @@ import { ms } from './helpers/report.ts';
 // Writes through the gateway on the real engine: every replica shares one store, a retried POST takes
 // effect once, a buy never oversells, and nothing acknowledged is lost when replicas are killed or the
 // stack is recreated. The rate limit is lifted: these scenarios load the store, not the limiter.
+// E2E_STORE=postgres runs them on PostgreSQL (docker-compose.postgres.yml) instead of the SQLite file
+// (npm run test:e2e:postgres).
+
+const STORE = process.env.E2E_STORE === 'postgres' ? 'postgres' : 'sqlite';
+const OVERRIDES = STORE === 'postgres' ? ['docker-compose.postgres.yml'] : [];
 
 let assembly: Assembly;
 
 test.before(async (t) => {
-  assembly = await Assembly.start(t, 'writes', { GATEWAY_RATE_AVERAGE: '100000', GATEWAY_RATE_BURST: '100000' });
+  assembly = await Assembly.start(t, `writes-${STORE}`, { GATEWAY_RATE_AVERAGE: '100000', GATEWAY_RATE_BURST: '100000' }, OVERRIDES);
 });
 
 test.after.always(async (t) => {
@@ -56,7 +61,7 @@ async function restock(quantity: number): Promise<void> {
 /** Acknowledged along the way, checked again after the stack is recreated (scenario 6). */
 const acknowledged = { orders: [] as number[], items: [] as string[] };
 
-test.serial('1. a write through one replica is read back through every replica; ETags follow the item', async (t) => {
+test.serial(`1. a write through one replica is read back through every replica; ETags follow the item [${STORE}]`, async (t) => {
   const created = await send('PUT', '/storagesvc/data/notes/n-1', { text: 'first' });
   t.is(created.status, 201, created.text);
   const etag = created.headers.get('etag');
@@ -85,7 +90,7 @@ test.serial('1. a write through one replica is read back through every replica; 
   t.regex(removed.type, /^application\/problem\+json/);
 });
 
-test.serial('2. a replayed POST answers the same order with Idempotent-Replayed: true, and takes stock once', async (t) => {
+test.serial(`2. a replayed POST answers the same order with Idempotent-Replayed: true, and takes stock once [${STORE}]`, async (t) => {
   const stockOf = async () => ((await send('GET', '/storagesvc/data/products/p-1001')).body as { quantity: number }).quantity;
   const before = await stockOf();
   const key = randomUUID();
@@ -104,7 +109,7 @@ test.serial('2. a replayed POST answers the same order with Idempotent-Replayed:
   acknowledged.orders.push((first.body as { orderId: number }).orderId);
 });
 
-test.serial('3. 50 clients buy the same product with stock 20: exactly 20 orders, the rest 409', async (t) => {
+test.serial(`3. 50 clients buy the same product with stock 20: exactly 20 orders, the rest 409 [${STORE}]`, async (t) => {
   const product = `p-e2e-${Date.now()}`;
   t.is((await send('PUT', `/storagesvc/data/products/${product}`, { name: 'Limited edition', quantity: 20 })).status, 201);
   const answers = await Promise.all(
@@ -114,7 +119,7 @@ test.serial('3. 50 clients buy the same product with stock 20: exactly 20 orders
   for (const answer of answers) byStatus[answer.status] = (byStatus[answer.status] ?? 0) + 1;
   const orderIds = answers.filter((a) => a.status === 201).map((a) => (a.body as { orderId: number }).orderId).sort((a, b) => a - b);
   const remaining = ((await send('GET', `/storagesvc/data/products/${product}`)).body as { quantity: number }).quantity;
-  t.log(scenarioReport('3. 50 concurrent buys of a product with stock 20', {
+  t.log(scenarioReport(`[${STORE}] 3. 50 concurrent buys of a product with stock 20`, {
     answers: JSON.stringify(byStatus),
     'order ids': `${orderIds[0]}…${orderIds.at(-1)}`,
     'stock after': String(remaining),
@@ -126,7 +131,7 @@ test.serial('3. 50 clients buy the same product with stock 20: exactly 20 orders
   acknowledged.orders.push(...orderIds);
 });
 
-test.serial('4. the gateway retries a keyed POST on another replica, and never an unkeyed one', async (t) => {
+test.serial(`4. the gateway retries a keyed POST on another replica, and never an unkeyed one [${STORE}]`, async (t) => {
   const [, slow] = await assembly.stack.storageReplicas();
   if (!slow) throw new Error('no replica');
   const delay = await fetchInside(slow.id, 'http://127.0.0.1:3000/faults', { method: 'PUT', body: { delayMs: 3000 } });
@@ -163,7 +168,7 @@ test.serial('4. the gateway retries a keyed POST on another replica, and never a
       stored[kind].push(((await send('GET', `/storagesvc/data/retry-${kind}-${run}/${id}`)).body as { marker: string }).marker);
     }
   }
-  t.log(scenarioReport('4. POSTs while one replica delays every answer by 3000 ms (response-header timeout 1000 ms)', {
+  t.log(scenarioReport(`[${STORE}] 4. POSTs while one replica delays every answer by 3000 ms (response-header timeout 1000 ms)`, {
     'unkeyed answers': JSON.stringify(outcomes.unkeyed),
     'unkeyed stored': `${stored.unkeyed.length} (${new Set(stored.unkeyed).size} distinct)`,
     'keyed answers': `${JSON.stringify(outcomes.keyed)}, ${keyedRetried} of them after a first attempt on the slow replica`,
@@ -182,7 +187,7 @@ test.serial('4. the gateway retries a keyed POST on another replica, and never a
 
 let storeRun: WriteLoadSummary | undefined;
 
-test.serial('5. a replica killed during the store workload: nothing acknowledged lost, duplicated or oversold', async (t) => {
+test.serial(`5. a replica killed during the store workload: nothing acknowledged lost, duplicated or oversold [${STORE}]`, async (t) => {
   const [victim] = await assembly.stack.storageReplicas();
   if (!victim) throw new Error('no replica');
   // The seed's 2,257 units can sell out within the 10 s: the buying must go on until the end, across the kill.
@@ -194,7 +199,7 @@ test.serial('5. a replica killed during the store workload: nothing acknowledged
   storeRun = summary;
   await docker('start', victim.id);
   await assembly.ready(30_000);
-  t.log(scenarioReport('5. store workload (10 users, p 0.5, 10 s), one replica killed after 3 s', {
+  t.log(scenarioReport(`[${STORE}] 5. store workload (10 users, p 0.5, 10 s), one replica killed after 3 s`, {
     'orders placed': String(summary.placed),
     'replays seen': String(summary.replays),
     'out of stock': String(summary.outOfStock),
@@ -210,7 +215,7 @@ test.serial('5. a replica killed during the store workload: nothing acknowledged
   t.is(summary.gaveUp, 0);
 });
 
-test.serial('6. every replica killed, the stack recreated (down without -v, up): every acknowledged write is still there', async (t) => {
+test.serial(`6. every replica killed, the stack recreated (down without -v, up): every acknowledged write is still there [${STORE}]`, async (t) => {
   const before = await orderLog();
   const replicas = await assembly.stack.storageReplicas();
   await docker('kill', ...replicas.map((r) => r.id));
@@ -226,7 +231,7 @@ test.serial('6. every replica killed, the stack recreated (down without -v, up):
   const missingOrders = acknowledged.orders.filter((id) => !logged.has(id));
   const missingItems: string[] = [];
   for (const path of acknowledged.items) if ((await send('GET', path)).status !== 200) missingItems.push(path);
-  t.log(scenarioReport('6. every replica killed, then down (without -v) and up', {
+  t.log(scenarioReport(`[${STORE}] 6. every replica killed, then down (without -v) and up`, {
     'recreated and ready after': ms(recreated),
     'orders in the log': String(after.length),
     'acknowledged orders checked': `${acknowledged.orders.length + (storeRun?.placed ?? 0)} (this file's and the store workload's)`,

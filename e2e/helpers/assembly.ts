@@ -54,9 +54,9 @@ export class Assembly {
    * `name` tells the e2e files' stacks apart: project assembly-e2e[-name], or E2E_PROJECT[-name]; `env`
    * overrides .env.dev.
    */
-  static async start(t: ExecutionContext, name = '', env: NodeJS.ProcessEnv = {}): Promise<Assembly> {
+  static async start(t: ExecutionContext, name = '', env: NodeJS.ProcessEnv = {}, overrides: string[] = []): Promise<Assembly> {
     const project = `${process.env.E2E_PROJECT ?? 'assembly-e2e'}${name ? `-${name}` : ''}`;
-    const assembly = new Assembly(await Stack.create({ project, env }));
+    const assembly = new Assembly(await Stack.create({ project, env, overrides }));
     const { stack } = assembly;
     const onSignal = (signal: NodeJS.Signals) => {
       stack.downSync();
@@ -70,7 +70,8 @@ export class Assembly {
       `## e2e run ${new Date().toISOString()}`,
       '',
       `project \`${stack.project}\`, gateway ${stack.baseUrl}, NODE_IMAGE=${stack.env.NODE_IMAGE ?? '(.env.dev)'}, ` +
-        `TRAEFIK_IMAGE=${stack.env.TRAEFIK_IMAGE ?? '(.env.dev)'}, HAPROXY_IMAGE=${stack.env.HAPROXY_IMAGE ?? '(.env.dev)'}`,
+        `TRAEFIK_IMAGE=${stack.env.TRAEFIK_IMAGE ?? '(.env.dev)'}, HAPROXY_IMAGE=${stack.env.HAPROXY_IMAGE ?? '(.env.dev)'}` +
+        (overrides.length ? `, overrides ${overrides.join(', ')}, POSTGRES_IMAGE=${stack.env.POSTGRES_IMAGE ?? '(.env.dev)'}` : ''),
       '',
     ]);
     const started = performance.now();

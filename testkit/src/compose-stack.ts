@@ -25,6 +25,8 @@ export interface StackOptions {
   project?: string;
   /** Added to (and overriding) the stack's environment, e.g. STORAGE_REPLICAS or the gateway's rate limit. */
   env?: NodeJS.ProcessEnv;
+  /** Override files after docker-compose.yml, e.g. docker-compose.postgres.yml. */
+  overrides?: string[];
 }
 
 export interface Container {
@@ -44,8 +46,10 @@ export class Stack {
   readonly baseUrl: string;
   readonly env: NodeJS.ProcessEnv;
   readonly #compose: string[];
+  readonly #files: string[];
 
   private constructor(port: number, options: StackOptions = {}) {
+    this.#files = ['docker-compose.yml', ...(options.overrides ?? [])];
     this.project = options.project ?? process.env.E2E_PROJECT ?? 'assembly-e2e';
     this.port = port;
     this.baseUrl = `http://127.0.0.1:${port}`;
@@ -72,7 +76,7 @@ export class Stack {
 
   composeArgs(args: string[]): [string, string[]] {
     const [command = 'docker-compose', ...pre] = this.#compose;
-    return [command, [...pre, '--env-file', '.env.dev', '-p', this.project, '-f', 'docker-compose.yml', ...args]];
+    return [command, [...pre, '--env-file', '.env.dev', '-p', this.project, ...this.#files.flatMap((file) => ['-f', file]), ...args]];
   }
 
   async compose(args: string[], timeoutMs = 600_000): Promise<string> {
