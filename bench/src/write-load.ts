@@ -128,8 +128,8 @@ export async function runWriteLoad(options: WriteLoadOptions): Promise<WriteLoad
 }
 
 /**
- * One POST under one Idempotency-Key, sent again with the same key after a network error, a timeout or
- * a 5xx (the gateway's 503 when no replica could answer): the service applies it at most once.
+ * One POST under one Idempotency-Key, sent again with the same key after a network error, a timeout, a
+ * 5xx (the gateway's 503 when no replica could answer) or a 409 in flight: the service applies it at most once.
  * Undefined when every attempt failed.
  */
 async function keyedPost(url: string, body: unknown, key: string, timeoutMs: number, counters: Counters): Promise<Answer | undefined> {
@@ -137,7 +137,9 @@ async function keyedPost(url: string, body: unknown, key: string, timeoutMs: num
   const started = performance.now();
   for (let n = 1; n <= MAX_ATTEMPTS; n++) {
     const answer = await attempt(url, init, timeoutMs);
-    if (answer.status !== 0 && answer.status < 500) {
+    // 409 in flight: the same key is still being written (a replica died mid-write); asked again, it replays or takes effect.
+    const inFlight = answer.status === 409 && (answer.body as { type?: unknown } | null)?.type === 'urn:assembly:problem:idempotency-key-in-flight';
+    if (answer.status !== 0 && answer.status < 500 && !inFlight) {
       counters.latencies.push(performance.now() - started);
       if (answer.status === 201) {
         if (answer.headers.get('idempotent-replayed') === 'true') counters.replays++;

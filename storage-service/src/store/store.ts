@@ -102,3 +102,22 @@ export const idempotencyScope = {
   orders: 'orders',
   append: (partitionKey: string) => `data/${partitionKey}`,
 };
+
+/** An order as both stores keep it in their `orders` table. */
+export interface OrderRow {
+  id: number;
+  product_id: string;
+  quantity: number;
+  remaining: number;
+  created_at: string;
+  idempotency_key: string | null;
+}
+
+export const toOrder = (row: OrderRow): Order => ({
+  orderId: row.id,
+  productId: row.product_id,
+  quantity: row.quantity,
+  remaining: row.remaining,
+  createdAt: row.created_at,
+  idempotencyKey: row.idempotency_key,
+});

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   IdempotencyKeyInFlight,
   IdempotencyKeyReused,
@@ -19,7 +20,8 @@ import {
   type AppendResult,
   type IdempotencyKey,
   type JsonObject,
-  type Order,
+  toOrder,
+  type OrderRow,
   type OrderResult,
   type PageRequest,
   type PutResult,
@@ -53,26 +55,16 @@ const OPERATION_TIMEOUT_MS = 2_500;
 /** Advisory locks of two int4 keys are a space apart from the migration's one bigint key: this class is an idempotency key in flight. */
 const KEY_IN_FLIGHT_LOCK_CLASS = 0x4b45_5931; // "KEY1"
 
+/**
+ * A duplicate that arrives while the first request with its key is still in its transaction (a gateway
+ * retry racing a replica that died mid-write, whose transaction the server has yet to abort) waits this
+ * long for it, looking every KEY_POLL_MS, and then replays it or does it; past the wait, it is 409 in flight.
+ */
+const KEY_IN_FLIGHT_WAIT_MS = 1_000;
+const KEY_POLL_MS = 20;
+
 /** A create that lost a race to a concurrent create of the same item is tried again, as a replace. */
 const PUT_ATTEMPTS = 3;
-
-interface OrderRow {
-  id: number;
-  product_id: string;
-  quantity: number;
-  remaining: number;
-  created_at: string;
-  idempotency_key: string | null;
-}
-
-const toOrder = (row: OrderRow): Order => ({
-  orderId: row.id,
-  productId: row.product_id,
-  quantity: row.quantity,
-  remaining: row.remaining,
-  createdAt: row.created_at,
-  idempotencyKey: row.idempotency_key,
-});
 
 const ORDER_COLUMNS = 'id, product_id, quantity, remaining, created_at, idempotency_key';
 
@@ -317,8 +309,8 @@ class PostgresStore implements Store {
 
   /**
    * The effect, and with an idempotency key the result kept for it, in one transaction. The key is
-   * claimed first (an advisory lock says whether another transaction holds it right now, the row
-   * whether one committed it): a retry, from any replica, finds the key in flight, or its result, or
+   * claimed first (an advisory lock says whether another transaction holds it right now, and is waited
+   * for a moment; the row says whether one committed it): a retry, from any replica, finds the key in flight, or its result, or
    * (if the first attempt failed and rolled back) neither. A failed effect keeps nothing.
    */
   async #idempotentWrite<Result>(
@@ -330,7 +322,11 @@ class PostgresStore implements Store {
     return this.#db.transaction(async (query) => {
       if (idempotencyKey) {
         const { key, fingerprint } = idempotencyKey;
-        if ((await query(named('keyInFlight', [scope, key]))).rows[0].in_flight) throw new IdempotencyKeyInFlight(key);
+        const waitUntil = performance.now() + KEY_IN_FLIGHT_WAIT_MS;
+        while ((await query(named('keyInFlight', [scope, key]))).rows[0].in_flight) {
+          if (performance.now() >= waitUntil) throw new IdempotencyKeyInFlight(key);
+          await sleep(KEY_POLL_MS);
+        }
         const now = this.#now();
         const claimed = await query(named('claimKey', [scope, key, fingerprint, now + this.#ttlMs, now]));
         if (claimed.rowCount === 0) {

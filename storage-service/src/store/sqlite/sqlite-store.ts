@@ -10,7 +10,8 @@ import {
   type AppendResult,
   type IdempotencyKey,
   type JsonObject,
-  type Order,
+  toOrder,
+  type OrderRow,
   type OrderResult,
   type PageRequest,
   type PutResult,
@@ -41,28 +42,10 @@ interface ItemRow {
   etag: string;
 }
 
-interface OrderRow {
-  id: number;
-  product_id: string;
-  quantity: number;
-  remaining: number;
-  created_at: string;
-  idempotency_key: string | null;
-}
-
 interface KeptResultRow {
   fingerprint: string;
   result: string;
 }
-
-const toOrder = (row: OrderRow): Order => ({
-  orderId: row.id,
-  productId: row.product_id,
-  quantity: row.quantity,
-  remaining: row.remaining,
-  createdAt: row.created_at,
-  idempotencyKey: row.idempotency_key,
-});
 
 /** The store in one SQLite file shared by every replica (node:sqlite, no native add-on). */
 export async function openSqliteStore(options: SqliteStoreOptions): Promise<Store> {
