@@ -3,7 +3,7 @@ import test from 'ava';
 import { docker, fetchInside, Stack } from 'testkit/compose-stack';
 import { within } from 'testkit/poll';
 import { assertPercentileWithin, runLoad, summarize, type LoadResult, type Outcome } from 'testkit/scheduled-load';
-import { Assembly, DEV_USER, replicaId, sameContainer, scenarioReport, type StatusView } from './helpers/assembly.ts';
+import { Assembly, DEV_USER, replicaId, sameContainer, scenarioReport, type Answer, type StatusView } from './helpers/assembly.ts';
 import { ms } from './helpers/report.ts';
 
 // The whole assembly, brought up once with .env.dev settings and 3 storage replicas, broken on purpose
@@ -135,11 +135,46 @@ test.serial('3. dashboard and API on the public entrypoint need the dev login', 
   t.is(overview.status, 200);
   t.truthy((JSON.parse(overview.text) as { http?: unknown }).http);
   t.is((await get('/dashboard/')).status, 401);
+  // Traefik's own 401, as problem+json, with the challenge a browser needs to ask for the login.
+  const refused = await get('/dashboard/');
+  t.regex(refused.type, /^application\/problem\+json/);
+  t.is(refused.headers.get('www-authenticate'), 'Basic realm="traefik-dashboard"');
+  t.like(JSON.parse(refused.text), { type: 'urn:assembly:problem:unauthorized', status: 401 });
 });
 
-test.serial('4. Swagger UI: served under .env.dev, absent with production settings', async (t) => {
-  t.is((await get('/storagesvc/swagger')).status, 200);
-  t.is((await get('/statussvc/swagger')).status, 200);
+test.serial("3b. the gateway's own answers are problem+json: unknown paths, internal pages, the rate limit", async (t) => {
+  for (const path of ['/status', '/healthz', '/%00', '/statussvc/unavailable/storage', '/statussvc/gateway/404']) {
+    const answer = await get(path);
+    t.is(answer.status, 404, path);
+    t.regex(answer.type, /^application\/problem\+json/, path);
+    t.like(JSON.parse(answer.text), { type: 'urn:assembly:problem:route-not-found', instance: path }, path);
+  }
+  t.regex(JSON.parse((await get('/status')).text).detail, /^No route of the gateway answers GET \/status\./);
+  // Beyond the burst (GATEWAY_RATE_BURST 600 in .env.dev): at most 800 requests, 100 at a time.
+  const statuses: number[] = [];
+  let limited: Answer | undefined;
+  for (let sent = 0; sent < 800 && !limited; sent += 100) {
+    const batch = await Promise.all(Array.from({ length: 100 }, () => get('/statussvc/healthz')));
+    statuses.push(...batch.map((answer) => answer.status));
+    limited = batch.find((answer) => answer.status === 429);
+  }
+  t.truthy(limited, `a 429 within 800 requests: ${JSON.stringify(statuses.filter((status) => status !== 200).slice(0, 5))}`);
+  t.regex(limited!.type, /^application\/problem\+json/);
+  t.is(limited!.headers.get('retry-after'), '1');
+  t.like(JSON.parse(limited!.text), { type: 'urn:assembly:problem:too-many-requests', status: 429 });
+  await within('the rate limit lets requests through again', 5_000, async () => (await get('/statussvc/healthz')).status === 200);
+});
+
+test.serial('4. Swagger UI: served under .env.dev (its "Try it out" through the gateway), absent with production settings', async (t) => {
+  for (const prefix of ['/storagesvc', '/statussvc']) {
+    t.is((await get(`${prefix}/swagger`)).status, 200);
+    const document = JSON.parse((await get(`${prefix}/openapi.json`)).text) as { servers: unknown; paths: Record<string, unknown> };
+    t.deepEqual(document.servers, [{ url: prefix }]);
+    // An operation tried from the page: the server, then the document's path.
+    const tried = prefix === '/storagesvc' ? '/data' : '/status';
+    t.truthy(document.paths[tried]);
+    t.is((await get(`${prefix}${tried}`)).status, 200, `${prefix}${tried}`);
+  }
 
   // Production settings: the services' own images, run directly (no network), as in .env.
   const images = await Promise.all(

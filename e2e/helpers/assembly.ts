@@ -5,7 +5,8 @@ import { ms, report } from './report.ts';
 
 export const DEV_USER = 'dev:assembly-dev'; // documented in .env.dev
 
-interface GatewayView {
+/** The `gateway` field of a container of /statussvc/status. */
+interface GatewayField {
   status: string;
   service?: string;
 }
@@ -15,7 +16,7 @@ export interface StatusContainer {
   appName: string;
   state: string;
   health: string;
-  gateway: GatewayView | null;
+  gateway: GatewayField | null;
 }
 export interface StatusView {
   apps: Record<string, { total: number; running: number; healthy: number }>;

@@ -18,13 +18,17 @@ const SWAGGER_INIT = `window.ui = SwaggerUIBundle({
 /** Development only: the OpenAPI document and Swagger UI, served from the swagger-ui-dist package (no CDN). */
 export function docsRoutes(title: string, document: object): Router {
   const router = new Router();
-  const spec = JSON.stringify(document);
+  // The server is where the request came from: behind the gateway, its prefix, so that Swagger UI's
+  // "Try it out" sends /storagesvc/data and not /data (which the gateway does not route).
+  const specFor = (prefix: string) => JSON.stringify({ ...document, servers: [{ url: prefix || '/' }] });
+  const direct = specFor('');
   // Only the files are needed: importing the package would load the whole browser bundle into Node.
   const assetDir = dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
 
   router.get('/openapi.json', (ctx) => {
+    const prefix = forwardedPrefix(ctx);
     ctx.type = 'application/json';
-    ctx.body = spec;
+    ctx.body = prefix ? specFor(prefix) : direct;
   });
 
   router.get('/swagger', (ctx) => {

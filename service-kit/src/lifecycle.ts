@@ -19,7 +19,7 @@ const IDLE_SWEEP_MS = 50;
  *
  * Nothing is done per request while the server runs: the answers learn of the shutdown when their
  * headers are written (a ServerResponse of our own), not from a list of requests in flight, whose
- * bookkeeping (a set and a listener per request) cost a replica about a seventh of its read throughput.
+ * bookkeeping (a set and a listener per request) showed in a replica's read throughput (BENCHMARKS.md).
  */
 export function createGracefulServer(handler: RequestListener, logger: Logger, { graceMs = 8_000, beforeClose }: ShutdownOptions = {}): Server {
   let closing = false;

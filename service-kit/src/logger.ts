@@ -4,8 +4,8 @@ import { pino, stdSerializers, type DestinationStream, type Level, type Logger }
 
 /**
  * The service's JSON logger: every line names the service. Lines go to stdout asynchronously: a request
- * queues its line and does not wait for the write (the synchronous write cost a replica about a quarter
- * of its read throughput, BENCHMARKS.md). On exit, graceful or not, pino writes what is queued; only a
+ * queues its line and does not wait for the write (a synchronous write was a large share of a cached
+ * read's cost: BENCHMARKS.md, storage-vs-bare). On exit, graceful or not, pino writes what is queued; only a
  * killed process (SIGKILL) can lose its last lines, never data.
  */
 export function createLogger(service: string, level: string, destination: DestinationStream = pino.destination({ sync: false })): Logger {
@@ -21,8 +21,8 @@ export function requestLogLevel(method: string, status: number, err: unknown): L
   if (status >= 400) return 'warn';
   // A write that took effect is worth a line of its own. A read that went well, and every health probe,
   // only at debug: the gateway's access log has a line for every request, with the request id and the
-  // replica that answered (X-Request-Id, X-Replica-Id), and a line per read here cost a replica about a
-  // sixth of its read throughput (BENCHMARKS.md, storage-vs-bare).
+  // replica that answered (X-Request-Id, X-Replica-Id), and a second line per read here costs a replica
+  // read throughput (BENCHMARKS.md, storage-vs-bare).
   return READS.has(method) ? 'debug' : 'info';
 }
 
@@ -30,8 +30,8 @@ export function requestLogLevel(method: string, status: number, err: unknown): L
  * One line per request when its response is sent (or the connection closes first), at the level above:
  * `req` (id, method, url), `res` (statusCode), `responseTime` in ms, and `err` with its stack for an
  * unexpected error (problemResponses puts it on the response). No headers: credentials and cookies never
- * reach the log. Nothing is done for a request whose line the level leaves out: pino-http
- * (koa-pino-logger) made a child logger and three listeners for every request, line or not.
+ * reach the log. Nothing is done for a request whose line the level leaves out: no child logger and
+ * no listener, since per-request work shows in a replica's read throughput.
  */
 export function requestLog(logger: Logger): Middleware {
   return async (ctx, next) => {

@@ -81,13 +81,16 @@ function kindOf(title: string): string {
   return title.toLowerCase().replaceAll(/[^a-z]+/g, '-');
 }
 
-/** A service's errors (its domain's refusals) as problems; undefined for an error it does not know. */
-export type ProblemMapping = (err: unknown) => HttpProblem | undefined;
+/**
+ * A service's errors (its domain's refusals) as problems; undefined for an error it does not know.
+ * `prefix` is the path prefix the gateway stripped: paths a detail names are written as the caller sees them.
+ */
+export type ProblemMapping = (err: unknown, prefix: string) => HttpProblem | undefined;
 
 function describe(thrown: unknown, ctx: Context, problems: ProblemMapping | undefined): { problem: ProblemDocument; headers: Record<string, string> } {
   // The URL as the client wrote it: behind the gateway, with the prefix the gateway stripped.
   const instance = forwardedPrefix(ctx) + ctx.originalUrl;
-  const err = problems?.(thrown) ?? thrown;
+  const err = problems?.(thrown, forwardedPrefix(ctx)) ?? thrown;
   if (err instanceof HttpProblem) {
     return {
       problem: {
@@ -135,15 +138,17 @@ export function sendProblem(ctx: Context, problem: ProblemDocument, headers: Rec
 
 function statusProblem(ctx: Context): HttpProblem {
   const title = STATUS_CODES[ctx.status] ?? 'Error';
+  // The path as the caller sent it, with the prefix the gateway stripped.
+  const path = forwardedPrefix(ctx) + ctx.path;
   if (ctx.status === 404) {
-    return new HttpProblem({ status: 404, kind: 'route-not-found', title, detail: `No route answers ${ctx.method} ${ctx.path}.` });
+    return new HttpProblem({ status: 404, kind: 'route-not-found', title, detail: `No route answers ${ctx.method} ${path}.` });
   }
   if (ctx.status === 405) {
     const allowed = ctx.response.get('Allow');
-    const detail = `${ctx.method} is not allowed on ${ctx.path}; allowed: ${allowed}.`;
+    const detail = `${ctx.method} is not allowed on ${path}; allowed: ${allowed}.`;
     return new HttpProblem({ status: 405, kind: 'method-not-allowed', title, detail });
   }
-  return new HttpProblem({ status: ctx.status, kind: kindOf(title), title, detail: `${ctx.method} ${ctx.path}: ${title}.` });
+  return new HttpProblem({ status: ctx.status, kind: kindOf(title), title, detail: `${ctx.method} ${path}: ${title}.` });
 }
 
 /**

@@ -2,7 +2,12 @@ import type { RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { createGracefulServer, type ShutdownOptions } from './lifecycle.ts';
-import { exitWith } from './startup.ts';
+
+/** Start-up failures are the operator's to fix: one plain line on stderr and a non-zero exit, no stack. */
+export function exitWith(service: string, message: string): never {
+  process.stderr.write(`${service}: ${message}\n`);
+  process.exit(1);
+}
 
 /** Longer than the gateway's idle timeout, so the gateway, not this side, closes idle connections. */
 export const KEEP_ALIVE_TIMEOUT_MS = 65_000;

@@ -16,11 +16,29 @@ function since(iso) {
   return iso ? `<time datetime="${escapeHtml(iso)}">${escapeHtml(iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z'))}</time>` : '–';
 }
 
+/** The apps the gateway routes to (their containers carry traefik.enable); the others are never routed, by design. */
+const ROUTED_APPS = new Set(['storage', 'status']);
+
 /** @param {ContainerStatus} container */
 function gatewayCell(container) {
   if (!container.gateway) return '<td class="gateway gateway-unknown">unknown</td>';
   const status = container.gateway.status;
+  if (status === 'NOT_ROUTED' && !ROUTED_APPS.has(container.appName)) return '<td class="gateway gateway-by-design">not routed (by design)</td>';
   return `<td class="gateway gateway-${escapeHtml(status)}">${escapeHtml(status.replace('_', ' '))}</td>`;
+}
+
+/**
+ * Docker's health, or, for a container without a Docker healthcheck that the gateway routes (the
+ * storage replicas), the gateway's own health check: that is what decides whether it gets requests.
+ * @param {ContainerStatus} container
+ */
+function healthCell(container) {
+  const gateway = container.gateway?.status;
+  if (container.health === 'none' && container.state === 'running' && (gateway === 'UP' || gateway === 'DOWN')) {
+    const health = gateway === 'UP' ? 'healthy' : 'unhealthy';
+    return `<td class="health health-${health}" title="no Docker healthcheck: the gateway's health check decides routing">${health} (gateway check)</td>`;
+  }
+  return `<td class="health health-${escapeHtml(container.health)}">${escapeHtml(container.health)}</td>`;
 }
 
 /** @param {ContainerStatus} container */
@@ -32,7 +50,7 @@ function row(container) {
 <td>${escapeHtml(container.name)}</td>
 <td><code>${escapeHtml(container.id)}</code></td>
 <td class="state state-${escapeHtml(container.state)}">${escapeHtml(container.state)}${exit}</td>
-<td class="health health-${escapeHtml(container.health)}">${escapeHtml(container.health)}</td>
+${healthCell(container)}
 ${gatewayCell(container)}
 <td>${container.state === 'running' ? since(container.startedAt) : since(container.finishedAt)}</td>
 </tr>`;

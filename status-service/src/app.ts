@@ -7,7 +7,7 @@ import { healthRoutes } from './routes/health.ts';
 import { pageRoutes } from './routes/page.ts';
 import { statusRoutes } from './routes/status.ts';
 import { streamRoutes } from './routes/stream.ts';
-import { unavailableRoutes } from './routes/unavailable.ts';
+import { gatewayAnswerRoutes } from './routes/gateway-answers.ts';
 import type { StatusReporter } from './status-report.ts';
 import type { StatusStream } from './status-stream.ts';
 
@@ -32,7 +32,7 @@ export function createApp({ config, reporter, stream, logger, now = Date.now }: 
       pageRoutes(reporter, development),
       statusRoutes(reporter, now),
       streamRoutes(stream),
-      unavailableRoutes(reporter),
+      gatewayAnswerRoutes(reporter),
       healthRoutes(reporter, now),
     ],
     docs: development ? { title: 'status-service', document: buildOpenApiDocument() } : undefined,

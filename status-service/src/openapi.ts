@@ -1,7 +1,7 @@
 import { openApiDocument, responseDeclarations } from 'service-kit/openapi';
 import { z } from 'zod';
-import { UNAVAILABLE_METHODS } from './routes/unavailable.ts';
-import { Health, SingleContainerReport, StatusQuery, StatusReport, UnavailableParams } from './schemas.ts';
+import { GATEWAY_ANSWER_METHODS } from './routes/gateway-answers.ts';
+import { GatewayAnswerParams, Health, SingleContainerReport, StatusQuery, StatusReport, UnavailableParams } from './schemas.ts';
 
 const { headers: traceHeaders, json, problem } = responseDeclarations();
 
@@ -55,14 +55,29 @@ export function buildOpenApiDocument() {
         },
       },
       '/unavailable/{appName}': Object.fromEntries(
-        UNAVAILABLE_METHODS.map((method) => [
+        GATEWAY_ANSWER_METHODS.map((method) => [
           method.toLowerCase(),
           {
-            summary: "The gateway's answer when no replica of an app is available (any method the client used)",
+            summary: "The gateway's answer when no replica of an app is available (any method the client used; internal: only the gateway reaches it)",
             requestParams: { path: UnavailableParams },
             responses: {
               '400': problem('Malformed app name.'),
               '503': problem('Always: no replica can answer, with the known/running/healthy counts and where to look.'),
+            },
+          },
+        ]),
+      ),
+      '/gateway/{status}': Object.fromEntries(
+        GATEWAY_ANSWER_METHODS.map((method) => [
+          method.toLowerCase(),
+          {
+            summary: "An answer the gateway makes itself, as problem+json (any method the client used; internal: only the gateway reaches it)",
+            requestParams: { path: GatewayAnswerParams },
+            responses: {
+              '400': problem('A status other than 401, 404 or 429.'),
+              '401': problem("The dashboard's login failed (`WWW-Authenticate`)."),
+              '404': problem('No route of the gateway matches the path (`X-Replaced-Path`).'),
+              '429': problem("The client's rate limit is used up (`Retry-After`)."),
             },
           },
         ]),

@@ -28,8 +28,11 @@ export const StatusQuery = z.strictObject(
 );
 
 export const UnavailableParams = z.object({ appName: AppName });
+export const GatewayAnswerParams = z.object({
+  status: z.enum(['401', '404', '429'], 'must be 401, 404 or 429').meta({ description: 'The status of the answer the gateway makes itself.' }),
+});
 
-export const GatewayView = z
+export const GatewayRouting = z
   .object({
     status: z.enum(GATEWAY_STATES).meta({
       description: 'UP/DOWN: what the gateway\'s health check says of this container; NOT_ROUTED: the gateway sends it no traffic.',
@@ -37,7 +40,8 @@ export const GatewayView = z
     service: z.string().nullable().meta({ description: "The gateway's service that routes to it.", example: 'storage@docker' }),
     url: z.string().nullable().meta({ example: 'http://172.20.0.3:3000' }),
   })
-  .meta({ id: 'GatewayView', description: "How the gateway sees the container; null when the gateway's API is not configured or not reachable." });
+  .meta({ id: 'GatewayRouting', description: "How the gateway sees the container; null when the gateway's API is not configured or not reachable." });
+export type GatewayRouting = z.output<typeof GatewayRouting>;
 
 export const ContainerStatus = z
   .object({
@@ -53,7 +57,7 @@ export const ContainerStatus = z
     exitCode: z.int().nullable().meta({ description: 'Exit code of the last run; null while it has never stopped or while running.' }),
     image: z.string(),
     addresses: z.array(z.string()).meta({ description: 'IP addresses on its networks.' }),
-    gateway: GatewayView.nullable(),
+    gateway: GatewayRouting.nullable(),
   })
   .meta({ id: 'ContainerStatus' });
 export type ContainerStatus = z.output<typeof ContainerStatus>;

@@ -1,13 +1,12 @@
 import { ConfigError } from 'service-kit/config';
 import { createLogger } from 'service-kit/logger';
-import { startServer } from 'service-kit/server';
-import { exitWith } from 'service-kit/startup';
+import { exitWith, startServer } from 'service-kit/server';
 import { createApp } from './app.ts';
 import { loadConfig } from './config.ts';
 import { ContainerView } from './container-view.ts';
 import { dockerodeApi } from './docker-api.ts';
 import { DockerWatcher } from './docker-watcher.ts';
-import { GatewayView } from './gateway-view.ts';
+import { GatewayWatcher } from './gateway-watcher.ts';
 import { StatusReporter } from './status-report.ts';
 import { StatusStream } from './status-stream.ts';
 
@@ -17,7 +16,7 @@ function main(): void {
   const config = loadConfig(process.env);
   const logger = createLogger(SERVICE, config.logLevel);
   const view = new ContainerView(config.dockerHost);
-  const gateway = new GatewayView({ apiUrl: config.traefikApiUrl, logger });
+  const gateway = new GatewayWatcher({ apiUrl: config.traefikApiUrl, logger });
   const reporter = new StatusReporter(view, gateway);
   const stream = new StatusStream(reporter);
   view.onChange(() => stream.changed());

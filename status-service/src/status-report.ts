@@ -1,5 +1,5 @@
 import type { ContainerView } from './container-view.ts';
-import type { GatewayView } from './gateway-view.ts';
+import type { GatewayWatcher } from './gateway-watcher.ts';
 import type { AppSummary, ContainerStatus, DockerContainer, StatusReport } from './schemas.ts';
 
 export interface StatusFilter {
@@ -10,9 +10,9 @@ export interface StatusFilter {
 /** What /status answers, put together from the live views; nothing here calls Docker or the gateway. */
 export class StatusReporter {
   readonly #view: ContainerView;
-  readonly #gateway: GatewayView;
+  readonly #gateway: GatewayWatcher;
 
-  constructor(view: ContainerView, gateway: GatewayView) {
+  constructor(view: ContainerView, gateway: GatewayWatcher) {
     this.#view = view;
     this.#gateway = gateway;
   }

@@ -2,7 +2,7 @@ import { captureLogs as captureServiceLogs } from 'testkit/logs';
 import { serve, type Served } from 'testkit/serve';
 import { createApp } from '../src/app.ts';
 import { ContainerView } from '../src/container-view.ts';
-import { GatewayView } from '../src/gateway-view.ts';
+import { GatewayWatcher } from '../src/gateway-watcher.ts';
 import { StatusReporter } from '../src/status-report.ts';
 import { StatusStream } from '../src/status-stream.ts';
 
@@ -12,7 +12,7 @@ export const captureLogs = () => captureServiceLogs('status-service');
 export interface RunningApp {
   url: string;
   view: ContainerView;
-  gateway: GatewayView;
+  gateway: GatewayWatcher;
   stream: StatusStream;
   lines: Array<Record<string, unknown>>;
   close: () => Promise<void>;
@@ -24,7 +24,7 @@ export async function startApp(
 ): Promise<RunningApp> {
   const { logger, lines } = captureLogs();
   const view = options.view ?? new ContainerView('unix:///var/run/docker.sock');
-  const gateway = new GatewayView({ apiUrl: options.traefikApiUrl, logger, intervalMs: 50, timeoutMs: 200 });
+  const gateway = new GatewayWatcher({ apiUrl: options.traefikApiUrl, logger, intervalMs: 50, timeoutMs: 200 });
   const reporter = new StatusReporter(view, gateway);
   const stream = new StatusStream(reporter, { debounceMs: 10 });
   view.onChange(() => stream.changed());

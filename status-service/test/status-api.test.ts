@@ -129,6 +129,29 @@ test('/unavailable/:app is always a 503 problem with the app counts and where to
   t.is(rewritten.body.instance, '/storagesvc/data/products/p-1', 'the path the client asked for, kept by the gateway');
 });
 
+test("/gateway/:status: the gateway's own answers as problem+json — 404 naming the path asked, 401 with its challenge, 429 with Retry-After", async (t) => {
+  const app = await withAssembly();
+  t.teardown(app.close);
+  const missing = await fetch(`${app.url}/gateway/404`, { method: 'POST', headers: { 'X-Replaced-Path': '/status' } });
+  t.is(missing.status, 404);
+  t.is(missing.headers.get('content-type'), 'application/problem+json');
+  t.like(await missing.json(), {
+    type: 'urn:assembly:problem:route-not-found',
+    instance: '/status',
+    detail: 'No route of the gateway answers POST /status. It serves /storagesvc/…, /statussvc/… and the status page at /.',
+  });
+  const login = await getJson(`${app.url}/gateway/401?url=${encodeURIComponent('http://127.0.0.1:8081/dashboard/?x=1')}`);
+  t.is(login.status, 401);
+  t.is(login.body.instance, '/dashboard/?x=1', "the path the client asked for, from the gateway's errors middleware");
+  t.is(login.headers.get('www-authenticate'), 'Basic realm="traefik-dashboard"');
+  t.like(login.body, { type: 'urn:assembly:problem:unauthorized', status: 401 });
+  const limited = await getJson(`${app.url}/gateway/429`);
+  t.is(limited.status, 429);
+  t.is(limited.headers.get('retry-after'), '1');
+  t.like(limited.body, { type: 'urn:assembly:problem:too-many-requests', status: 429 });
+  t.like((await getJson(`${app.url}/gateway/500`)).body, { status: 400, type: 'urn:assembly:problem:invalid-request', detail: 'Invalid path: status must be 401, 404 or 429.' });
+});
+
 test('/healthz is 200 while serving, degraded while Docker is unreachable; /health answers the same', async (t) => {
   const app = await withAssembly();
   t.teardown(app.close);

@@ -61,3 +61,26 @@ test('/status/stream sends the report at once and again after a change', async (
   t.like(reports.at(-1).containers[0], { state: 'exited', exitCode: 143 });
   t.is(app.stream.clientCount, 1);
 });
+
+test('the page shows what decides routing: the gateway check where Docker has none, and apps never routed in a neutral style', async (t) => {
+  const { renderRows } = await import('../public/status-view.js');
+  const container = (appName: string, health: string, gateway: string | null) => ({
+    id: `${appName}-${gateway}`, name: appName, appName, replica: 1, state: 'running', health, exitCode: null,
+    startedAt: '2026-11-23T10:00:00.000Z', finishedAt: null,
+    gateway: gateway && { status: gateway, service: null, url: null },
+  });
+  const html: string = renderRows({
+    containers: [
+      container('storage', 'none', 'UP'),
+      container('storage', 'none', 'DOWN'),
+      container('storage', 'none', 'NOT_ROUTED'),
+      container('gateway', 'healthy', 'NOT_ROUTED'),
+      container('docker-api', 'healthy', 'NOT_ROUTED'),
+    ],
+  } as any);
+  const rows = html.split('</tr>');
+  t.regex(rows[0]!, /class="health health-healthy"[^>]*>healthy \(gateway check\)/);
+  t.regex(rows[1]!, /class="health health-unhealthy"[^>]*>unhealthy \(gateway check\)/);
+  t.regex(rows[2]!, /class="gateway gateway-NOT_ROUTED">NOT ROUTED</, 'a replica the gateway does not route is a warning');
+  for (const row of rows.slice(3, 5)) t.regex(row, /class="gateway gateway-by-design">not routed \(by design\)</);
+});

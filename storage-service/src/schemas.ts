@@ -112,7 +112,10 @@ export const OrdersQuery = z.object({
 export const OrderRequest = z
   .strictObject({
     productId: ItemId.meta({ description: 'An item of the `products` partition.' }),
-    quantity: z.int().min(1).meta({ description: "Taken from the product's `quantity` (its stock)." }),
+    quantity: z
+      .int('must be an integer of at least 1')
+      .min(1, 'must be an integer of at least 1')
+      .meta({ description: "Taken from the product's `quantity` (its stock)." }),
   })
   .meta({ id: 'OrderRequest', example: { productId: 'p-1001', quantity: 2 } });
 

@@ -1,7 +1,6 @@
 import { ConfigError } from 'service-kit/config';
 import { createLogger } from 'service-kit/logger';
-import { startServer } from 'service-kit/server';
-import { exitWith } from 'service-kit/startup';
+import { exitWith, startServer } from 'service-kit/server';
 import { createApp } from './app.ts';
 import { loadConfig } from './config.ts';
 import { DataFileError } from './data-file.ts';

@@ -94,6 +94,17 @@ test('an unknown id in a known partition is a 404 item-not-found problem', async
   });
 });
 
+test('behind the gateway, problem details name paths as the caller sees them, with the prefix', async (t) => {
+  const app = await startApp(t);
+  const viaGateway = { headers: { 'X-Forwarded-Prefix': '/storagesvc' } };
+  const item = await json(await fetch(`${app.url}/data/products/p-999`, viaGateway));
+  t.is(item.detail, 'Partition "products" has no item "p-999". GET /storagesvc/data/products lists its ids.');
+  const route = await json(await fetch(`${app.url}/nothing/here`, viaGateway));
+  t.is(route.detail, 'No route answers GET /storagesvc/nothing/here.');
+  const method = await json(await fetch(`${app.url}/data/products`, { method: 'DELETE', ...viaGateway }));
+  t.regex(method.detail, /^DELETE is not allowed on \/storagesvc\/data\/products; allowed: /);
+});
+
 test('an id in an unknown partition is a 404 partition-not-found problem', async (t) => {
   const app = await startApp(t);
   const res = await fetch(`${app.url}/data/nope/p-1`);

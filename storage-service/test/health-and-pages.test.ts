@@ -71,6 +71,14 @@ test('in development /openapi.json is an OpenAPI 3.1 document built from the sch
   t.truthy(doc.paths['/data/{partitionKey}/{id}'].get.responses['404'].content['application/problem+json']);
 });
 
+test("the OpenAPI document's server is where it was fetched from: behind the gateway, the prefix, so Try it out goes through it", async (t) => {
+  const app = await startApp(t, { config: { ...TEST_CONFIG, appEnv: 'development', replicaId: 'r1' } });
+  t.deepEqual((await json(await fetch(`${app.url}/openapi.json`))).servers, [{ url: '/' }]);
+  const behind = await json(await fetch(`${app.url}/openapi.json`, { headers: { 'X-Forwarded-Prefix': '/storagesvc' } }));
+  t.deepEqual(behind.servers, [{ url: '/storagesvc' }]);
+  t.truthy(behind.paths['/data/{partitionKey}/{id}'], 'paths stay the service\'s own, under the server');
+});
+
 test('the OpenAPI document declares the headers and errors of the writes', async (t) => {
   const app = await startApp(t, { config: { ...TEST_CONFIG, appEnv: 'development', bodyLimitBytes: 2048 } });
   const doc = await json(await fetch(`${app.url}/openapi.json`));

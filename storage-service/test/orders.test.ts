@@ -38,24 +38,25 @@ test('an unknown product is a 404 problem', async (t) => {
   t.like(await json(res), { type: 'urn:assembly:problem:product-not-found', productId: 'p-404' });
 });
 
-const badOrders: Array<[string, unknown]> = [
-  ['no productId', { quantity: 1 }],
-  ['no quantity', { productId: 'p-1' }],
-  ['a quantity of 0', { productId: 'p-1', quantity: 0 }],
-  ['a negative quantity', { productId: 'p-1', quantity: -1 }],
-  ['a fractional quantity', { productId: 'p-1', quantity: 1.5 }],
-  ['a quantity in quotes', { productId: 'p-1', quantity: '1' }],
-  ['a quantity beyond the exact integers', { productId: 'p-1', quantity: 2 ** 53 }],
-  ['a huge quantity', { productId: 'p-1', quantity: 1e308 }],
-  ['a malformed productId', { productId: '../p-1', quantity: 1 }],
-  ['an unknown field', { productId: 'p-1', quantity: 1, coupon: 'FREE' }],
+const QUANTITY = 'Invalid order: quantity must be an integer of at least 1.';
+const badOrders: Array<[string, unknown, string]> = [
+  ['no productId', { quantity: 1 }, 'Invalid order: productId is required.'],
+  ['no quantity', { productId: 'p-1' }, QUANTITY],
+  ['a quantity of 0', { productId: 'p-1', quantity: 0 }, QUANTITY],
+  ['a negative quantity', { productId: 'p-1', quantity: -1 }, QUANTITY],
+  ['a fractional quantity', { productId: 'p-1', quantity: 1.5 }, QUANTITY],
+  ['a quantity in quotes', { productId: 'p-1', quantity: '1' }, QUANTITY],
+  ['a quantity beyond the exact integers', { productId: 'p-1', quantity: 2 ** 53 }, QUANTITY],
+  ['a huge quantity', { productId: 'p-1', quantity: 1e308 }, QUANTITY],
+  ['a malformed productId', { productId: '../p-1', quantity: 1 }, "Invalid order: productId must be letters, digits, '.', '_' or '-', starting with a letter or digit."],
+  ['an unknown field', { productId: 'p-1', quantity: 1, coupon: 'FREE' }, 'Invalid order: the order has an unknown field "coupon".'],
 ];
-for (const [what, body] of badOrders) {
-  test(`an order with ${what} is a 400 problem and takes nothing`, async (t) => {
+for (const [what, body, detail] of badOrders) {
+  test(`an order with ${what} is a 400 problem saying so in a sentence, and takes nothing`, async (t) => {
     const app = await startApp(t);
     const res = await fetch(`${app.url}/orders`, withJson('POST', body));
     t.is(res.status, 400);
-    t.like(await json(res), { type: 'urn:assembly:problem:invalid-request', status: 400 });
+    t.like(await json(res), { type: 'urn:assembly:problem:invalid-request', status: 400, detail });
     t.like(await json(await fetch(`${app.url}/data/products/p-1`)), { quantity: 4 });
   });
 }

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Context } from 'koa';
+import { forwardedPrefix } from 'service-kit/forwarded-prefix';
 import { HttpProblem } from 'service-kit/problem';
 import { jsonValueProblem } from '../json-value.ts';
 
@@ -51,7 +52,7 @@ function readBytes(req: IncomingMessage, limitBytes: number): Promise<Buffer> {
  */
 export async function readJsonBody(ctx: Context, limitBytes: number): Promise<unknown> {
   if (ctx.request.type.trim().toLowerCase() !== 'application/json') {
-    throw unsupported(`${ctx.method} ${ctx.path} takes a JSON body with Content-Type: application/json.`);
+    throw unsupported(`${ctx.method} ${forwardedPrefix(ctx)}${ctx.path} takes a JSON body with Content-Type: application/json.`);
   }
   const charset = ctx.request.charset.toLowerCase();
   if (charset && charset !== 'utf-8') throw unsupported(`The body must be UTF-8 (got charset ${charset}).`);

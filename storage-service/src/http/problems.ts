@@ -12,26 +12,29 @@ import {
   UnknownCursor,
 } from '../store/errors.ts';
 
-function partitionNotFound(partitionKey: string): HttpProblem {
+function partitionNotFound(partitionKey: string, prefix: string): HttpProblem {
   return new HttpProblem({
     status: 404,
     kind: 'partition-not-found',
     title: 'Partition not found',
-    detail: `There is no partition "${partitionKey}". GET /data lists the partitions.`,
+    detail: `There is no partition "${partitionKey}". GET ${prefix}/data lists the partitions.`,
     extensions: { partitionKey },
   });
 }
 
-/** The store's refusals as the problems an HTTP client reads; anything else is not the store's (a bug: a 500). */
-export function storeProblem(err: unknown): HttpProblem | undefined {
-  if (err instanceof PartitionNotFound) return partitionNotFound(err.partitionKey);
+/**
+ * The store's refusals as the problems an HTTP client reads; anything else is not the store's (a bug: a
+ * 500). Paths are named as the client sees them: behind the gateway, with its prefix.
+ */
+export function storeProblem(err: unknown, prefix: string): HttpProblem | undefined {
+  if (err instanceof PartitionNotFound) return partitionNotFound(err.partitionKey, prefix);
   if (err instanceof ItemNotFound) {
-    if (!err.partitionExists) return partitionNotFound(err.partitionKey);
+    if (!err.partitionExists) return partitionNotFound(err.partitionKey, prefix);
     return new HttpProblem({
       status: 404,
       kind: 'item-not-found',
       title: 'Item not found',
-      detail: `Partition "${err.partitionKey}" has no item "${err.id}". GET /data/${err.partitionKey} lists its ids.`,
+      detail: `Partition "${err.partitionKey}" has no item "${err.id}". GET ${prefix}/data/${err.partitionKey} lists its ids.`,
       extensions: { partitionKey: err.partitionKey, id: err.id },
     });
   }
@@ -40,7 +43,7 @@ export function storeProblem(err: unknown): HttpProblem | undefined {
       status: 404,
       kind: 'order-not-found',
       title: 'Order not found',
-      detail: `There is no order ${err.orderId}. GET /orders lists them.`,
+      detail: `There is no order ${err.orderId}. GET ${prefix}/orders lists them.`,
       extensions: { orderId: err.orderId },
     });
   }
@@ -70,7 +73,7 @@ export function storeProblem(err: unknown): HttpProblem | undefined {
       status: 404,
       kind: 'product-not-found',
       title: 'Product not found',
-      detail: `There is no product "${err.productId}". GET /data/products lists them.`,
+      detail: `There is no product "${err.productId}". GET ${prefix}/data/products lists them.`,
       extensions: { productId: err.productId },
     });
   }

@@ -55,6 +55,12 @@ export class Database {
       max: poolSize,
       connectionTimeoutMillis: operationTimeoutMs,
       query_timeout: operationTimeoutMs,
+      // The server's side of the same bounds, for when this replica is gone (killed, cut off) and cannot
+      // end what it started: a statement is cancelled after the operation's budget, and a transaction
+      // left open and idle (its client vanished mid-transaction) is ended after twice that, so the row
+      // and advisory locks it holds (a product's, the order counter's, a key's) never block the others.
+      statement_timeout: operationTimeoutMs,
+      idle_in_transaction_session_timeout: 2 * operationTimeoutMs,
       keepAlive: true,
       types,
       application_name: 'storage-service',
@@ -79,10 +85,11 @@ export class Database {
 
   /**
    * `work` in a transaction on one connection: COMMIT if it resolves, ROLLBACK if it throws. Past the
-   * deadline the connection is closed, which ends whatever statement was running; the operation is then
+   * deadline (the operation's budget, or `timeoutMs` for the long work of a start: migrating, seeding)
+   * the connection is closed, which ends whatever statement was running; the operation is then
    * StoreUnavailable, and the server rolls back what was not committed.
    */
-  async transaction<T>(work: (query: Query) => Promise<T>): Promise<T> {
+  async transaction<T>(work: (query: Query) => Promise<T>, timeoutMs = this.#timeoutMs): Promise<T> {
     let client: pg.PoolClient;
     try {
       client = await this.#pool.connect();
@@ -93,18 +100,19 @@ export class Database {
     const deadline = setTimeout(() => {
       broken = true;
       void client.end().catch(() => {});
-    }, this.#timeoutMs);
+    }, timeoutMs);
     const query: Query = (config) =>
       client.query(config).catch((err: unknown) => {
         throw fromDriver(err);
       });
     try {
       await query({ text: 'BEGIN' });
+      if (timeoutMs !== this.#timeoutMs) await query({ text: `SET LOCAL statement_timeout = ${Math.trunc(timeoutMs)}` });
       const result = await work(query);
       await query({ text: 'COMMIT' });
       return result;
     } catch (err) {
-      const failure = broken ? new StoreUnavailable(`the database did not finish within ${this.#timeoutMs} ms`, { cause: err }) : err;
+      const failure = broken ? new StoreUnavailable(`the database did not finish within ${timeoutMs} ms`, { cause: err }) : err;
       // After a refusal of the store's own, or an SQL error, the connection is sound: roll back and keep it.
       if (failure instanceof StoreUnavailable) broken = true;
       else await client.query('ROLLBACK').catch(() => (broken = true));

@@ -76,7 +76,7 @@ export class SchemaTooNew extends Error {
  * starting together on a new database, the first migrates and the others, once they get the lock,
  * find nothing left to do. DDL is transactional in PostgreSQL, so a failed migration leaves nothing.
  */
-export async function migrate(db: Database): Promise<void> {
+export async function migrate(db: Database, timeoutMs: number): Promise<void> {
   await db.transaction(async (query) => {
     await query({ text: 'SELECT pg_advisory_xact_lock($1)', values: [MIGRATION_LOCK] });
     const { rows } = await query({ text: "SELECT to_regclass('store_meta') IS NOT NULL AS exists" });
@@ -96,5 +96,5 @@ export async function migrate(db: Database): Promise<void> {
         values: [String(SCHEMA_VERSION)],
       });
     }
-  });
+  }, timeoutMs);
 }

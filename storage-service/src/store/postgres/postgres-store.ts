@@ -51,6 +51,8 @@ export interface PostgresStoreOptions {
 
 /** A client's request must be answered (a 503 at worst) within 3 s, pool wait included. */
 const OPERATION_TIMEOUT_MS = 2_500;
+/** Migrating, and seeding from a large data file, take longer; replicas starting together wait for each other that long. */
+const STARTUP_TIMEOUT_MS = 120_000;
 
 /** Advisory locks of two int4 keys are a space apart from the migration's one bigint key: this class is an idempotency key in flight. */
 const KEY_IN_FLIGHT_LOCK_CLASS = 0x4b45_5931; // "KEY1"
@@ -116,7 +118,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     onIdleError: options.onIdleError,
   });
   try {
-    await migrate(db);
+    await migrate(db, STARTUP_TIMEOUT_MS);
   } catch (err) {
     await db.close();
     throw err;
@@ -172,7 +174,7 @@ class PostgresStore implements Store {
         ],
       });
       return true;
-    });
+    }, STARTUP_TIMEOUT_MS);
   }
 
   async ping(): Promise<void> {

@@ -1,8 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import type { ContainerStatus, DockerContainer } from './schemas.ts';
+import type { DockerContainer, GatewayRouting } from './schemas.ts';
 
-type GatewayStatus = NonNullable<ContainerStatus['gateway']>;
 
 interface TraefikService {
   name?: string;
@@ -10,7 +9,7 @@ interface TraefikService {
   loadBalancer?: { servers?: Array<{ url?: string }> };
 }
 
-export interface GatewayViewOptions {
+export interface GatewayWatcherOptions {
   /** Base URL of Traefik's API, e.g. http://gateway:8082; undefined when not configured. */
   apiUrl: string | undefined;
   logger: Logger;
@@ -27,8 +26,8 @@ function hostOf(url: string): string | null {
 }
 
 /** Backend address → how Traefik's load balancers see it, from the services list of Traefik's API. */
-export function serversByAddress(services: TraefikService[]): Map<string, GatewayStatus> {
-  const servers = new Map<string, GatewayStatus>();
+export function serversByAddress(services: TraefikService[]): Map<string, GatewayRouting> {
+  const servers = new Map<string, GatewayRouting>();
   for (const service of services) {
     const statuses = { ...service.serverStatus };
     // A load balancer without a health check lists its servers but no status: they all receive traffic.
@@ -49,20 +48,20 @@ export function serversByAddress(services: TraefikService[]): Map<string, Gatewa
  * How the gateway sees each backend, polled from Traefik's API in the background (never per request).
  * When the API is not configured, or has not answered for a few polls, every container's view is null.
  */
-export class GatewayView {
+export class GatewayWatcher {
   readonly #apiUrl: string | undefined;
   readonly #logger: Logger;
   readonly #intervalMs: number;
   readonly #timeoutMs: number;
   readonly #stopping = new AbortController();
   readonly #listeners = new Set<() => void>();
-  #servers: Map<string, GatewayStatus> | null = null;
+  #servers: Map<string, GatewayRouting> | null = null;
   #fingerprint = '';
   #lastAnswerAt = 0;
   #running: Promise<void> | undefined;
   #failing = false;
 
-  constructor({ apiUrl, logger, intervalMs = 1_000, timeoutMs = 800 }: GatewayViewOptions) {
+  constructor({ apiUrl, logger, intervalMs = 1_000, timeoutMs = 800 }: GatewayWatcherOptions) {
     this.#apiUrl = apiUrl?.replace(/\/$/, '');
     this.#logger = logger;
     this.#intervalMs = intervalMs;
@@ -83,7 +82,7 @@ export class GatewayView {
   }
 
   /** UP/DOWN for a container whose address a load balancer lists, NOT_ROUTED otherwise; null if unknown. */
-  statusOf(container: DockerContainer): GatewayStatus | null {
+  statusOf(container: DockerContainer): GatewayRouting | null {
     if (!this.reachable || !this.#servers) return null;
     for (const address of container.addresses) {
       const server = this.#servers.get(address);
