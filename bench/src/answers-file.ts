@@ -1,7 +1,10 @@
 import { readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { KEEP_ALIVE_TIMEOUT_MS } from 'service-kit/server';
+import { discoverCatalog } from './discovery.ts';
+import { getRaw } from './server-process.ts';
 
 /**
  * The answers file of the fixed-answer servers (bare-server.ts, koa-server.ts):
@@ -12,6 +15,24 @@ export type AnswersFile = Record<string, { contentType: string; body: string }>;
 export interface FixedAnswer {
   type: string;
   bytes: Buffer;
+}
+
+/**
+ * Writes `file` with every path the read workloads can ask storage-service at `base` for (discovery's
+ * too) and its exact answer; the paths of the listings and of the items.
+ */
+export async function recordAnswers(base: string, file: string): Promise<{ listingPaths: string[]; itemPaths: string[] }> {
+  const catalog = await discoverCatalog(base, 10_000);
+  const listingPaths = catalog.partitions.map(({ key }) => `/data/${encodeURIComponent(key)}`);
+  const itemPaths = catalog.partitions.flatMap(({ key, ids }) => ids.map((id) => `/data/${encodeURIComponent(key)}/${encodeURIComponent(id)}`));
+  const answers: AnswersFile = {};
+  for (const path of ['/data', ...listingPaths, ...itemPaths]) {
+    const answer = await getRaw(`${base}${path}`);
+    if (answer.status !== 200) throw new Error(`GET ${path} on storage-service answered ${answer.status}`);
+    answers[path] = { contentType: answer.contentType, body: answer.body.toString('base64') };
+  }
+  await writeFile(file, JSON.stringify(answers));
+  return { listingPaths, itemPaths };
 }
 
 /** The answers named by the server's first argument, by path. */

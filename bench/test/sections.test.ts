@@ -85,7 +85,7 @@ for (const [name, entry] of [
 
 test('bare order loop: every order it counts is in the store, and the stock went down by as many', async (t) => {
   const storePath = join(dir, 'bare-orders.sqlite');
-  const run = await exec(process.execPath, [BARE_ORDER_LOOP, storePath, '0.3', '3']);
+  const run = await exec(process.execPath, [BARE_ORDER_LOOP, `sqlite:${storePath}`, '0.3', '3', '2']);
   const { placed } = JSON.parse(run.stdout) as { placed: number };
   t.true(placed > 0);
   const store = await openSqliteStore({ path: storePath, idempotencyTtlMs: 60_000 });

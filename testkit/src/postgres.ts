@@ -78,9 +78,11 @@ export interface PostgresServer {
  * Starts PostgreSQL (POSTGRES_IMAGE, default the official `postgres:17`) and waits until it accepts a
  * login. The host port is chosen here rather than by Docker so that it survives `docker stop`/`start`.
  * PGDATA is not a tmpfs: a tmpfs is emptied on `docker stop`, and stopContainer() promises data is kept;
- * fsync is off instead, which is safe because the host's page cache outlives the container.
+ * fsync is off instead, which is safe because the host's page cache outlives the container. `durable`
+ * keeps PostgreSQL's own settings (every commit flushed to disk), for a benchmark to compare with a store
+ * that flushes its commits too.
  */
-export async function startPostgres(): Promise<PostgresServer> {
+export async function startPostgres({ durable = false }: { durable?: boolean } = {}): Promise<PostgresServer> {
   const image = process.env.POSTGRES_IMAGE ?? 'postgres:17';
   const password = randomBytes(18).toString('hex');
   const port = await freePort();
@@ -99,7 +101,7 @@ export async function startPostgres(): Promise<PostgresServer> {
     await docker([
       'run', '-d', '--name', container, '--label', 'assembly.test=postgres',
       '-e', `POSTGRES_PASSWORD=${password}`, '-p', `127.0.0.1:${port}:5432`,
-      image, '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off',
+      image, ...(durable ? [] : ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off']),
     ]);
     await waitUntilReady(adminUrl, container);
   } catch (error) {

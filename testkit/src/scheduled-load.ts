@@ -1,7 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface LoadOptions {
-  url: string;
+  /** Where each request goes; a function of the request's index: e.g. round-robin over several servers. */
+  url: string | ((index: number) => string);
+  /** Optional: the index-th request's method, headers and body (default: a GET). */
+  init?: (index: number) => RequestInit;
   /** Requests per second, sent on a fixed schedule whatever the answers' latency. */
   rate: number;
   durationMs: number;
@@ -47,21 +50,22 @@ export function percentile(sorted: number[], p: number): number {
 }
 
 /**
- * A small, bounded, open-loop load generator: exactly rate × duration GET requests on a fixed schedule
+ * A small, bounded, open-loop load generator: exactly rate × duration requests on a fixed schedule
  * (late ticks are sent at once, never dropped or added), each with its own timeout, whatever the answers'
  * latency. Latency counts from when a request was due, so a stall is not hidden (no coordinated
  * omission). Node's fetch keeps connections alive. Resolves when every request has an outcome.
  */
-export async function runLoad({ url, rate, durationMs, timeoutMs, ok = (o) => o.status === 200 }: LoadOptions): Promise<LoadResult> {
+export async function runLoad({ url, init, rate, durationMs, timeoutMs, ok = (o) => o.status === 200 }: LoadOptions): Promise<LoadResult> {
   const total = Math.round((rate * durationMs) / 1000);
   const intervalMs = 1000 / rate;
   const start = performance.now();
   const pending: Promise<Outcome>[] = [];
 
-  const one = async (startedAt: number): Promise<Outcome> => {
+  const one = async (index: number, startedAt: number): Promise<Outcome> => {
     const lateMs = performance.now() - startedAt;
     try {
-      const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+      const target = typeof url === 'string' ? url : url(index);
+      const response = await fetch(target, { ...init?.(index), signal: AbortSignal.timeout(timeoutMs) });
       await response.arrayBuffer();
       return {
         startedAt: startedAt - start,
@@ -86,7 +90,7 @@ export async function runLoad({ url, rate, durationMs, timeoutMs, ok = (o) => o.
     const dueAt = start + i * intervalMs;
     const wait = dueAt - performance.now();
     if (wait > 0) await sleep(wait);
-    pending.push(one(dueAt));
+    pending.push(one(i, dueAt));
   }
   const outcomes = await Promise.all(pending);
   const failures = outcomes.filter((o) => !ok(o));

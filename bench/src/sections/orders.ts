@@ -76,7 +76,7 @@ export const section: Section = {
                 const ids = spreadId === 'one' ? productIds.slice(0, 1) : productIds;
                 let run: Run;
                 if (path === 'bare') {
-                  const { stdout } = await exec(process.execPath, [BARE_LOOP, join(dir, `bare-${round}-${spreadId}.sqlite`), String(seconds), String(ids.length)]);
+                  const { stdout } = await exec(process.execPath, [BARE_LOOP, `sqlite:${join(dir, `bare-${round}-${spreadId}.sqlite`)}`, String(seconds), String(ids.length)]);
                   const { placed, seconds: elapsed } = JSON.parse(stdout) as { placed: number; seconds: number };
                   run = { round, path, spread: spreadId, perSecond: placed / elapsed };
                 } else {

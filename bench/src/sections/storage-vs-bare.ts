@@ -1,9 +1,9 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { discoverCatalog } from '../discovery.ts';
+import { recordAnswers } from '../answers-file.ts';
 import { runOrderLoad, stockProduct, type OrderLoadSummary } from '../order-load.ts';
 import { runLoad } from '../run-load.ts';
 import { freePort } from 'testkit/processes';
@@ -70,17 +70,8 @@ export const section: Section = {
       await stockProduct(writer.url, 'bench-stock', 1_000_000_000);
 
       // Every path either workload can ask for (discovery's too), with storage-service's exact answer.
-      const catalog = await discoverCatalog(storage.url, 10_000);
-      const listingPaths = catalog.partitions.map(({ key }) => `/data/${encodeURIComponent(key)}`);
-      const itemPaths = catalog.partitions.flatMap(({ key, ids }) => ids.map((id) => `/data/${encodeURIComponent(key)}/${encodeURIComponent(id)}`));
-      const answers: Record<string, { contentType: string; body: string }> = {};
-      for (const path of ['/data', ...listingPaths, ...itemPaths]) {
-        const answer = await getRaw(`${storage.url}${path}`);
-        if (answer.status !== 200) throw new Error(`GET ${path} on storage-service answered ${answer.status}`);
-        answers[path] = { contentType: answer.contentType, body: answer.body.toString('base64') };
-      }
       const answersFile = join(dir, 'answers.json');
-      await writeFile(answersFile, JSON.stringify(answers));
+      const { listingPaths, itemPaths } = await recordAnswers(storage.url, answersFile);
       const bare = await startNodeProcess(BARE_ENTRY, { args: [answersFile], env: { NODE_ENV: 'production' }, stdoutFile: join(dir, 'bare.log') });
       started.push(bare);
       const koa = await startNodeProcess(KOA_ENTRY, { args: [answersFile], env: { NODE_ENV: 'production' }, stdoutFile: join(dir, 'koa.log') });

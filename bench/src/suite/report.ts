@@ -42,7 +42,7 @@ export async function writeBenchmarksMd(results: SectionResult[], order: string[
     'Issue #12: no Docker healthcheck probes in the replicas (Traefik\'s own health check routes them), rarer',
     "ones elsewhere, Traefik's access log written from a queue and carrying the request id (the replicas log",
     "reads that went well only at debug), and the gateway's CPU weight cut the p99 through Traefik at 250 req/s",
-    'from 17.9 to 4.9 ms, and straight to a replica from 5.7 to 3.0 ms (section 4; [traefik/README](traefik/README.md), "Tail latency").',
+    'from 17.9 to 4.9 ms, and straight to a replica from 5.7 to 3.0 ms (section 5; [traefik/README](traefik/README.md), "Tail latency").',
     "Issue #11: the replicas' graceful shutdown no longer keeps a list of the requests in flight (a set entry and a",
     "listener per request): item reads went from 0.77 / 0.84 / 1.01 to 0.94 / 0.94 / 0.98 of bare node:http (5 s rounds;",
     'section 1, which now also gives the CPU each server used per request, and Koa alone).',

@@ -86,9 +86,24 @@ const SQL = {
   updateItem: 'UPDATE items SET body = $3, etag = $4, stock = $5 WHERE partition_key = $1 AND id = $2',
   takeStock: `UPDATE items SET stock = stock - $2 WHERE partition_key = '${PRODUCTS_PARTITION}' AND id = $1 AND stock >= $2 RETURNING body`,
   stock: `SELECT stock FROM items WHERE partition_key = '${PRODUCTS_PARTITION}' AND id = $1`,
-  appendOrder: `WITH next AS (UPDATE counters SET value = value + 1 WHERE name = 'orders' RETURNING value)
-    INSERT INTO orders (id, product_id, quantity, remaining, created_at, idempotency_key)
-    SELECT value, $1, $2, $3, $4, $5 FROM next RETURNING id`,
+  // The rest of an order in one statement: the product's new body, the next id (the counter's row is
+  // locked from here to commit, so ids are given in commit order, without gaps; a sequence would leave
+  // gaps), the order row, and with a key its result, as keptOrder decodes it (json_build_object keeps the
+  // keys in Order's order). One round trip and the COMMIT are all that hold the counter, which every
+  // order takes: a second and third trip there were what orders waited for.
+  placeOrder: `WITH product AS (
+      UPDATE items SET body = $6, etag = $7, stock = $3 WHERE partition_key = '${PRODUCTS_PARTITION}' AND id = $1
+    ), next AS (
+      UPDATE counters SET value = value + 1 WHERE name = 'orders' RETURNING value
+    ), placed AS (
+      INSERT INTO orders (id, product_id, quantity, remaining, created_at, idempotency_key)
+      SELECT value, $1, $2, $3, $4, $5 FROM next RETURNING id
+    ), kept AS (
+      UPDATE idempotency_results SET result = json_build_object('orderId', placed.id, 'productId', $1::text, 'quantity', $2::bigint,
+        'remaining', $3::bigint, 'createdAt', $4::text, 'idempotencyKey', $5::text)::text
+      FROM placed WHERE scope = $8 AND key = $5
+    )
+    SELECT id FROM placed`,
   order: `SELECT ${ORDER_COLUMNS} FROM orders WHERE id = $1`,
   keyInFlight: `SELECT NOT pg_try_advisory_xact_lock(${KEY_IN_FLIGHT_LOCK_CLASS}, hashtext($1 || E'\\n' || $2)) AS in_flight`,
   // Claims a new key, or one whose result expired; no row when a live result is kept.
@@ -265,14 +280,12 @@ class PostgresStore implements Store {
       }
       const { product, remaining } = takeFromStock(productId, JSON.parse(taken.body) as JsonObject, quantity);
       const item = serialise(product);
-      await query(named('updateItem', [PRODUCTS_PARTITION, productId, item.bytes.toString(), item.etag, remaining]));
       const createdAt = new Date(this.#now()).toISOString();
       const key = idempotencyKey?.key ?? null;
-      // The counter's row is locked until commit, so order ids are given in commit order, without gaps
-      // (a rolled-back transaction gives its id back, which a sequence would not).
-      const { rows } = await query(named('appendOrder', [productId, quantity, remaining, createdAt, key]));
+      const values = [productId, quantity, remaining, createdAt, key, item.bytes.toString(), item.etag, idempotencyScope.orders];
+      const { rows } = await query(named('placeOrder', values));
       return toOrder({ id: rows[0].id as number, product_id: productId, quantity, remaining, created_at: createdAt, idempotency_key: key });
-    });
+    }, { keptByEffect: true });
     return { order: result, replayed };
   }
 
@@ -320,6 +333,8 @@ class PostgresStore implements Store {
     idempotencyKey: IdempotencyKey | undefined,
     kept: KeptResult<Result>,
     effect: (query: Query) => Promise<Result>,
+    /** The effect keeps its result with the claimed key itself (in its last statement); else it is kept after it. */
+    { keptByEffect = false } = {},
   ): Promise<{ result: Result; replayed: boolean }> {
     return this.#db.transaction(async (query) => {
       if (idempotencyKey) {
@@ -338,7 +353,7 @@ class PostgresStore implements Store {
         }
       }
       const result = await effect(query);
-      if (idempotencyKey) await query(named('keepResult', [scope, idempotencyKey.key, kept.encode(result)]));
+      if (idempotencyKey && !keptByEffect) await query(named('keepResult', [scope, idempotencyKey.key, kept.encode(result)]));
       return { result, replayed: false };
     });
   }
