@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import test from 'ava';
-import { stockProduct } from 'bench/order-load';
-import { runWriteLoad, type WriteLoadSummary } from 'bench/write-load';
+import { runWriteLoad, stockProduct, type WriteLoadSummary } from 'testkit/write-load';
 import { docker, fetchInside } from 'testkit/compose-stack';
 import { within } from 'testkit/poll';
 import { Assembly, replicaId, scenarioReport } from './helpers/assembly.ts';

@@ -5,7 +5,7 @@ import { TargetError } from './discovery.ts';
 import { parseCommandLine, UsageError, USAGE } from './options.ts';
 import { runLoad } from './run-load.ts';
 import { renderSummary } from './summary.ts';
-import { renderWriteSummary, runWriteLoad } from './write-load.ts';
+import { renderWriteSummary, runWriteLoad } from 'testkit/write-load';
 
 /** Bad options and an unusable target are the caller's to fix: one line, exit 2, no stack. */
 const EXIT_USAGE = 2;

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import type { WriteLoadOptions } from './write-load.ts';
+import type { WriteLoadOptions } from 'testkit/write-load';
 
 /** The read workloads run on autocannon; the write workloads (store, write) on virtual users of write-load.ts. */
 export const READ_WORKLOADS = ['read', 'mixed', 'status'] as const;

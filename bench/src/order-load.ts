@@ -64,13 +64,3 @@ export async function runOrderLoad(options: OrderLoadOptions): Promise<OrderLoad
   const result = aggregateResult([raw], settings);
   return { placed, placedPerSecond: placed / seconds, failed, latencyMs: { p50: result.latency.p50, p99: result.latency.p99 } };
 }
-
-/** `PUT <base>/data/products/<id>` with `quantity` in stock, for orders to take from; throws unless it is stored. */
-export async function stockProduct(base: string, id: string, quantity: number): Promise<void> {
-  const put = await fetch(`${base}/data/products/${encodeURIComponent(id)}`, {
-    method: 'PUT',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ id, name: id, quantity }),
-  });
-  if (!put.ok) throw new Error(`PUT ${base}/data/products/${id} answered ${put.status}`);
-}

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { parseCommandLine, UsageError, type LoadOptions } from '../src/options.ts';
-import type { WriteLoadOptions } from '../src/write-load.ts';
+import type { WriteLoadOptions } from 'testkit/write-load';
 
 const load = (argv: string[]): LoadOptions => {
   const commandLine = parseCommandLine(argv);

@@ -10,18 +10,23 @@ function markdownTable(rows: string[][]): string {
   return [header, header.map(() => '---'), ...body].map((row) => `| ${row.join(' | ')} |`).join('\n');
 }
 
-/** BENCHMARKS.md from the results in bench/results, in the order of `order`. */
+/**
+ * BENCHMARKS.md from the results in bench/results, in the order of `order`, then the frozen records
+ * (bench/results/frozen: their harness is gone), in the order they were measured.
+ */
 export async function writeBenchmarksMd(results: SectionResult[], order: string[]): Promise<void> {
-  const sorted = [...results].sort((a, b) => order.indexOf(a.id) - order.indexOf(b.id));
-  const sections = sorted.map((result, index) =>
+  const live = results.filter((result) => !result.frozen).sort((a, b) => order.indexOf(a.id) - order.indexOf(b.id));
+  const frozen = results.filter((result) => result.frozen).sort((a, b) => a.measuredAt.localeCompare(b.measuredAt));
+  const sections = [...live, ...frozen].map((result, index) =>
     [
-      `## ${index + 1}. ${result.title}`,
+      `## ${index + 1}. ${result.title}${result.frozen ? ' (frozen record)' : ''}`,
       '',
-      `Measured ${result.measuredAt} with \`${result.command}\` on ${describe(result.environment)}.`,
+      `Measured ${result.measuredAt} with \`${result.command}\` on ${describe(result.environment)}.` +
+        (result.frozen ? ` Recorded in commit ${result.frozen.recordedIn}; it cannot be run again: ${result.frozen.why}.` : ''),
       '',
       markdownTable(result.table),
       '',
-      `![${result.chart.title}](bench/results/${result.id}.png)`,
+      `![${result.chart.title}](bench/results/${result.frozen ? 'frozen/' : ''}${result.id}.png)`,
       '',
       result.explanation,
       '',
@@ -31,7 +36,8 @@ export async function writeBenchmarksMd(results: SectionResult[], order: string[
     '# Benchmarks',
     '',
     'Written by `npm run bench` (which starts and stops what it measures) from `bench/results/*.json`;',
-    'the charts are rendered from the same files. Machines here are noisy and shared: every figure that',
+    'the charts are rendered from the same files; the frozen records at the end (`bench/results/frozen/`) keep the figures of',
+    'investigations whose harness was removed once they were recorded. Machines here are noisy and shared: every figure that',
     'matters is a ratio of two things measured in the same run on the same machine; absolute numbers are',
     'context only. The load generator (autocannon, `bench/`) runs on the same cores as what it loads.',
     '',
@@ -42,10 +48,11 @@ export async function writeBenchmarksMd(results: SectionResult[], order: string[
     'Issue #12: no Docker healthcheck probes in the replicas (Traefik\'s own health check routes them), rarer',
     "ones elsewhere, Traefik's access log written from a queue and carrying the request id (the replicas log",
     "reads that went well only at debug), and the gateway's CPU weight cut the p99 through Traefik at 250 req/s",
-    'from 17.9 to 4.9 ms, and straight to a replica from 5.7 to 3.0 ms (section 5; [traefik/README](traefik/README.md), "Tail latency").',
+    'from 17.9 to 4.9 ms, and straight to a replica from 5.7 to 3.0 ms (the frozen record "Gateway latency before and after issue #12";',
+    '[traefik/README](traefik/README.md), "Tail latency").',
     "Issue #11: the replicas' graceful shutdown no longer keeps a list of the requests in flight (a set entry and a",
     "listener per request): item reads went from 0.77 / 0.84 / 1.01 to 0.94 / 0.94 / 0.98 of bare node:http (5 s rounds;",
-    'section 1, which now also gives the CPU each server used per request, and Koa alone).',
+    '"storage-service alone vs a bare node:http server", which now also gives the CPU each server used per request, and Koa alone).',
     '',
     ...sections,
   ].join('\n');

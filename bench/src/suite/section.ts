@@ -10,6 +10,11 @@ export interface SectionResult {
   command: string;
   /** The machine and the versions it ran on. */
   environment: Environment;
+  /**
+   * A record kept after its harness was removed (bench/results/frozen/): the commit that recorded it,
+   * and why it can no longer be run. BENCHMARKS.md keeps its figures, as measured.
+   */
+  frozen?: { recordedIn: string; why: string };
   /** The table, as rows of cells; the first row is the header. */
   table: string[][];
   /** Two or three sentences: what the numbers say and why. */

@@ -253,3 +253,13 @@ export function renderWriteSummary(s: WriteLoadSummary): string {
   ];
   return `${lines.join('\n')}\n`;
 }
+
+/** `PUT <base>/data/products/<id>` with `quantity` in stock, for orders to take from; throws unless it is stored. */
+export async function stockProduct(base: string, id: string, quantity: number): Promise<void> {
+  const put = await fetch(`${base}/data/products/${encodeURIComponent(id)}`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ id, name: id, quantity }),
+  });
+  if (!put.ok) throw new Error(`PUT ${base}/data/products/${id} answered ${put.status}`);
+}

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { checkMessages, checkStore, type AcknowledgedOrder, type LoggedOrder } from '../src/consistency.ts';
+import { checkMessages, checkStore, type AcknowledgedOrder, type LoggedOrder } from 'testkit/consistency';
 
 const stock = (entries: Record<string, number>) => new Map(Object.entries(entries));
 const order = (orderId: number, productId: string, key: string | null, quantity = 1): LoggedOrder => ({ orderId, productId, quantity, idempotencyKey: key });
