@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import test from 'ava';
 import { docker, fetchInside, Stack } from 'testkit/compose-stack';
 import { within } from 'testkit/poll';
-import { assertPercentileWithin, runLoad, summarize, type LoadResult, type Outcome } from 'testkit/scheduled-load';
+import { assertPercentileWithin, runScheduledLoad, describeScheduledLoad, type ScheduledLoadResult, type Outcome } from 'testkit/scheduled-load';
 import { Assembly, DEV_USER, replicaId, sameContainer, scenarioReport, type Answer, type StatusView } from './helpers/assembly.ts';
 import { ms } from './helpers/report.ts';
 
@@ -211,7 +211,7 @@ test.serial('4. Swagger UI: served under .env.dev (its "Try it out" through the 
 test.serial('5. a replica killed under 100 req/s: no failed request, seen down at once', async (t) => {
   const [victim] = await stack.storageReplicas();
   if (!victim) throw new Error('no replica');
-  const load = runLoad({ url: stack.url('/storagesvc/data'), rate: LOAD.rate, durationMs: 10_000, timeoutMs: LOAD.timeoutMs });
+  const load = runScheduledLoad({ url: stack.url('/storagesvc/data'), rate: LOAD.rate, durationMs: 10_000, timeoutMs: LOAD.timeoutMs });
   await sleep(3000);
   const killedAt = performance.now();
   await docker('kill', victim.id);
@@ -236,14 +236,14 @@ test.serial('5. a replica killed under 100 req/s: no failed request, seen down a
   await assemblyReady(30_000);
 
   const lines = scenarioReport('5. kill one replica during 100 req/s for 10 s', {
-    load: summarize(result),
+    load: describeScheduledLoad(result),
     'time to detect (status: not running)': `${ms(notRunning.elapsedMs)} (state ${notRunning.value.state})`,
     'time to detect (gateway view)': `${ms(gatewayDown.elapsedMs)} (gateway ${JSON.stringify(gatewayDown.value.gateway)})`,
     'time to recover (docker start → all 3 in rotation, status complete)': ms(performance.now() - restartAt),
     'restarted by Docker itself': state === 'true' ? 'yes' : 'no',
   });
   t.log(lines);
-  t.is(result.failed, 0, summarize(result));
+  t.is(result.failed, 0, describeScheduledLoad(result));
 });
 
 test.serial('6. a slow replica: requests succeed via the others, p99 under the timeout + 100 ms', async (t) => {
@@ -254,19 +254,19 @@ test.serial('6. a slow replica: requests succeed via the others, p99 under the t
     body: { delayMs: RESPONSE_HEADER_TIMEOUT_MS + 2000 },
   });
   t.is(slow.status, 200, slow.body);
-  let result: LoadResult;
+  let result: ScheduledLoadResult;
   try {
-    result = await runLoad({ url: stack.url('/storagesvc/data'), rate: LOAD.rate, durationMs: 10_000, timeoutMs: LOAD.timeoutMs });
+    result = await runScheduledLoad({ url: stack.url('/storagesvc/data'), rate: LOAD.rate, durationMs: 10_000, timeoutMs: LOAD.timeoutMs });
   } finally {
     await fetchInside(victim.id, 'http://127.0.0.1:3000/faults', { method: 'DELETE' });
   }
   const lines = scenarioReport(`6. one replica delays every answer by ${RESPONSE_HEADER_TIMEOUT_MS + 2000} ms, 100 req/s for 10 s`, {
-    load: summarize(result),
+    load: describeScheduledLoad(result),
     'answered by the slow replica': String(result.byReplica[replicaId(victim)] ?? 0),
     'p99 budget': ms(RESPONSE_HEADER_TIMEOUT_MS + 100),
   });
   t.log(lines);
-  t.is(result.failed, 0, summarize(result));
+  t.is(result.failed, 0, describeScheduledLoad(result));
   t.is(result.byReplica[replicaId(victim)] ?? 0, 0, 'the slow replica answered no request (all abandoned at the timeout)');
   t.notThrows(() => assertPercentileWithin(result, 99, RESPONSE_HEADER_TIMEOUT_MS + 100));
 });
@@ -275,7 +275,7 @@ test.serial('7. every replica stopped: 503 problem+json, then back in rotation a
   const replicas = await stack.storageReplicas();
   const ids = replicas.map((c) => c.id);
   // Background probe at 20 req/s for the whole scenario: every answer is 200 or a 503 problem+json.
-  const probe = runLoad({
+  const probe = runScheduledLoad({
     url: stack.url('/storagesvc/data'), rate: 20, durationMs: 12_000, timeoutMs: LOAD.timeoutMs,
     ok: (o) => o.status === 200 || isProblem503(o),
   });
@@ -312,12 +312,12 @@ test.serial('7. every replica stopped: 503 problem+json, then back in rotation a
     'status service: 0 running after': ms(noneRunning.elapsedMs),
     'time to recover (docker start → first 200)': ms(back.elapsedMs),
     'all 3 back in rotation after': ms(rotation.elapsedMs),
-    'probe at 20 req/s (failure = neither 200 nor 503 problem+json)': summarize(result),
+    'probe at 20 req/s (failure = neither 200 nor 503 problem+json)': describeScheduledLoad(result),
     '503 problem+json answers during the outage': String(result.outcomes.filter(isProblem503).length),
   });
   t.log(lines);
   t.is(body.status, 503);
-  t.is(result.failed, 0, summarize(result));
+  t.is(result.failed, 0, describeScheduledLoad(result));
 });
 
 test.serial('7b. every replica unhealthy (fault injection): 503 problem+json, then 200 once healthy', async (t) => {
@@ -350,9 +350,9 @@ test.serial('8. status service stopped: storage traffic unaffected; its view is 
   const [status] = await stack.containers('status');
   if (!status) throw new Error('no status container');
   await docker('stop', '--time', '5', status.id);
-  let result: LoadResult;
+  let result: ScheduledLoadResult;
   try {
-    result = await runLoad({ url: stack.url('/storagesvc/data'), rate: LOAD.rate, durationMs: 5_000, timeoutMs: LOAD.timeoutMs });
+    result = await runScheduledLoad({ url: stack.url('/storagesvc/data'), rate: LOAD.rate, durationMs: 5_000, timeoutMs: LOAD.timeoutMs });
   } finally {
     await docker('start', status.id);
   }
@@ -362,11 +362,11 @@ test.serial('8. status service stopped: storage traffic unaffected; its view is 
     intervalMs: 100,
   });
   const lines = scenarioReport('8. status service stopped during 100 req/s for 5 s', {
-    'storage load while it was down': summarize(result),
+    'storage load while it was down': describeScheduledLoad(result),
     'time to recover (docker start → complete view)': ms(complete.elapsedMs),
   });
   t.log(lines);
-  t.is(result.failed, 0, summarize(result));
+  t.is(result.failed, 0, describeScheduledLoad(result));
   t.is(complete.value.apps.storage?.healthy, 3);
 });
 

@@ -1,7 +1,7 @@
 import autocannon from 'autocannon';
 import { checkReachable, discoverCatalog } from './discovery.ts';
 import type { LoadOptions } from './options.ts';
-import { NO_REPLICA, summarize, type LoadSummary } from './summary.ts';
+import { NO_REPLICA, summarizeAutocannon, type LoadSummary } from './summary.ts';
 import { buildRequests } from './workloads.ts';
 
 export interface RunControls {
@@ -62,7 +62,7 @@ export async function runLoad(options: LoadOptions, controls: RunControls = {}):
   });
 
   const result = aggregateResult([raw], settings);
-  return summarize(options, result, { byReplica, resets, startedAt, lastOutcomeAt: lastOutcomeMs === null ? null : new Date(lastOutcomeMs) });
+  return summarizeAutocannon(options, result, { byReplica, resets, startedAt, lastOutcomeAt: lastOutcomeMs === null ? null : new Date(lastOutcomeMs) });
 }
 
 /** Exported by autocannon (and in its README) but missing from @types/autocannon 7. */

@@ -64,7 +64,7 @@ export interface Collected {
 }
 
 /** autocannon's result + the collected counts → the summary. Pure. */
-export function summarize(options: LoadOptions, result: AutocannonResult, collected: Collected): LoadSummary {
+export function summarizeAutocannon(options: LoadOptions, result: AutocannonResult, collected: Collected): LoadSummary {
   const answers = result['1xx'] + result['2xx'] + result['3xx'] + result['4xx'] + result['5xx'];
   // autocannon's `errors` includes its timeouts; what is neither a timeout nor a reset is "other".
   const resets = Math.min(collected.resets, result.errors - result.timeouts);

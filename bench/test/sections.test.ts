@@ -9,7 +9,8 @@ import { DataFile } from '../../storage-service/src/schemas.ts';
 import { openSqliteStore } from '../../storage-service/src/store/sqlite/sqlite-store.ts';
 import { itemId, partitionKeys, productTemplates, writeDataFile } from '../src/data-gen.ts';
 import { runOrderLoad } from '../src/order-load.ts';
-import { getRaw, startNodeProcess, startStorageService } from '../src/server-process.ts';
+import { startServerProcess } from 'testkit/processes';
+import { getRaw, startStorageService } from '../src/server-process.ts';
 
 // The parts of the data-size, storage-vs-bare and orders benchmarks that decide what they measure; never timings.
 
@@ -67,7 +68,7 @@ for (const [name, entry] of [
         '/data/products': { contentType: 'application/json; charset=utf-8', body: listing.toString('base64') },
       }),
     );
-    const server = await startNodeProcess(entry, { args: [answersFile], stdoutFile: join(dir, `${name}.log`) });
+    const server = await startServerProcess(entry, {}, { args: [answersFile], stdoutFile: join(dir, `${name}.log`) });
     try {
       const [a, b, missing] = await Promise.all([getRaw(`${server.url}/data/products/p-1`), getRaw(`${server.url}/data/products`), getRaw(`${server.url}/data/products/p-2`)]);
       t.like(a, { status: 200, contentType: 'application/json; charset=utf-8' });

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { DEFAULTS, type LoadOptions } from '../src/options.ts';
-import { NO_REPLICA, renderSummary, summarize, type AutocannonResult, type Collected } from '../src/summary.ts';
+import { NO_REPLICA, renderSummary, summarizeAutocannon, type AutocannonResult, type Collected } from '../src/summary.ts';
 
 const options: LoadOptions = {
   workload: 'mixed',
@@ -38,7 +38,7 @@ const collected: Collected = {
 };
 
 test('the summary: totals, latency, errors by kind, answers per replica', (t) => {
-  t.deepEqual(summarize(options, result, collected), {
+  t.deepEqual(summarizeAutocannon(options, result, collected), {
     target: 'http://127.0.0.1:8081/storagesvc',
     workload: 'mixed',
     connections: 10,
@@ -58,7 +58,7 @@ test('the summary: totals, latency, errors by kind, answers per replica', (t) =>
 });
 
 test('an --amount run lasts from its first request to its last outcome, not to autocannon\'s next tick', (t) => {
-  const summary = summarize({ ...options, durationSeconds: null, amount: 505 }, result, collected);
+  const summary = summarizeAutocannon({ ...options, durationSeconds: null, amount: 505 }, result, collected);
   t.like(summary, {
     amount: 505,
     durationSeconds: null,
@@ -70,7 +70,7 @@ test('an --amount run lasts from its first request to its last outcome, not to a
 });
 
 test('p is reported only for the mixed workload', (t) => {
-  t.is(summarize({ ...options, workload: 'read' }, result, collected).p, null);
+  t.is(summarizeAutocannon({ ...options, workload: 'read' }, result, collected).p, null);
 });
 
 test('nothing answered: latency is null, not 0', (t) => {
@@ -84,7 +84,7 @@ test('nothing answered: latency is null, not 0', (t) => {
     statusCodeStats: {},
     latency: { p50: 0, p90: 0, p99: 0, max: 0, mean: 0 },
   };
-  const summary = summarize(options, silent, { byReplica: {}, resets: 0, startedAt: collected.startedAt, lastOutcomeAt: null });
+  const summary = summarizeAutocannon(options, silent, { byReplica: {}, resets: 0, startedAt: collected.startedAt, lastOutcomeAt: null });
   t.deepEqual(summary.latencyMs, { p50: null, p90: null, p99: null, max: null, mean: null });
   t.deepEqual(summary.errors, { total: 10, byStatus: {}, timeouts: 10, resets: 0, other: 0 });
   t.is(summary.elapsedSeconds, 5.01);
@@ -93,7 +93,7 @@ test('nothing answered: latency is null, not 0', (t) => {
 });
 
 test('the table names every figure of the summary', (t) => {
-  const text = renderSummary(summarize(options, result, collected));
+  const text = renderSummary(summarizeAutocannon(options, result, collected));
   t.regex(text, /^target\s+http:\/\/127\.0\.0\.1:8081\/storagesvc$/m);
   t.regex(text, /^workload\s+mixed, p=0\.3, 10 connections, 5 s, rate 100\/s, timeout 10 s$/m);
   t.regex(text, /^requests\s+505 total, 480 ok \(2xx\) 95\.0%$/m);

@@ -36,16 +36,12 @@ export const replicaId = (c: Container) => c.id.slice(0, 12);
 
 /**
  * One e2e file's assembly: brought up with .env.dev settings and 3 storage replicas under a compose
- * project of its own, reached through the gateway on 127.0.0.1, and always taken down again (also on
- * Ctrl-C, or when ava's main process is gone).
+ * project of its own, reached through the gateway on 127.0.0.1, and always taken down again (testkit's
+ * Stack.up: also on Ctrl-C, or when ava's main process is gone).
  */
 export class Assembly {
   readonly stack: Stack;
   readonly #started = performance.now();
-  readonly #onOrphaned = () => {
-    this.stack.downSync();
-    process.exit(1);
-  };
 
   private constructor(stack: Stack) {
     this.stack = stack;
@@ -59,13 +55,6 @@ export class Assembly {
     const project = `${process.env.E2E_PROJECT ?? 'assembly-e2e'}${name ? `-${name}` : ''}`;
     const assembly = new Assembly(await Stack.create({ project, env, overrides }));
     const { stack } = assembly;
-    const onSignal = (signal: NodeJS.Signals) => {
-      stack.downSync();
-      process.kill(process.pid, signal);
-    };
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
-    process.once('disconnect', assembly.#onOrphaned);
 
     report([
       `## e2e run ${new Date().toISOString()}`,
@@ -76,8 +65,7 @@ export class Assembly {
       '',
     ]);
     const started = performance.now();
-    await stack.compose(['down', '-v', '--remove-orphans', '--timeout', '5']); // leftovers of an interrupted run
-    await stack.compose(['up', '-d', '--build']);
+    await stack.up();
     await assembly.ready(120_000);
     const version = await assembly.get('/api/version', { headers: { authorization: `Basic ${Buffer.from(DEV_USER).toString('base64')}` } });
     const traefik = (JSON.parse(version.text) as { Version?: string }).Version ?? '?';
@@ -88,8 +76,7 @@ export class Assembly {
   }
 
   async stop(t: ExecutionContext): Promise<void> {
-    process.off('disconnect', this.#onOrphaned);
-    this.stack.downSync();
+    this.stack.down();
     const left = await this.stack.containers();
     const wall = `e2e wall time ${ms(performance.now() - this.#started)}; containers left: ${left.length}`;
     t.log(wall);

@@ -1,7 +1,8 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { freePort } from 'testkit/processes';
+import { within } from './poll.ts';
+import { freePort } from './processes.ts';
 
 const exec = promisify(execFile);
 
@@ -33,6 +34,11 @@ export interface Container {
   id: string;
   name: string;
   app: string;
+}
+
+/** A running container, with its address on the compose network (reachable from the host, not published). */
+export interface RunningContainer extends Container {
+  ip: string;
 }
 
 /**
@@ -122,6 +128,84 @@ export class Stack {
         return { id, name, app: appName };
       })
       .sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /**
+   * `up -d --build` from a clean slate (the leftovers of an interrupted run are taken down first). Until
+   * down(), a SIGINT or SIGTERM, or the loss of the parent process (ava's worker), takes the stack down
+   * before the process goes: no run leaves containers behind.
+   */
+  async up(): Promise<void> {
+    process.once('SIGINT', this.#onSignal);
+    process.once('SIGTERM', this.#onSignal);
+    process.once('disconnect', this.#onOrphaned);
+    await this.compose(['down', '-v', '--remove-orphans', '--timeout', '5']);
+    await this.compose(['up', '-d', '--build']);
+  }
+
+  /** Takes the stack down, volumes and all (downSync), and forgets the signal handlers of up(). Never throws. */
+  down(): void {
+    process.off('SIGINT', this.#onSignal);
+    process.off('SIGTERM', this.#onSignal);
+    process.off('disconnect', this.#onOrphaned);
+    this.downSync();
+  }
+
+  readonly #onSignal = (signal: NodeJS.Signals) => {
+    this.downSync();
+    process.kill(process.pid, signal);
+  };
+
+  readonly #onOrphaned = () => {
+    this.downSync();
+    process.exit(1);
+  };
+
+  /** `up -d --scale storage=N` on the running stack (existing containers are kept), then waits until all are routed. */
+  async scale(replicas: number): Promise<void> {
+    await this.compose(['up', '-d', '--no-build', '--no-recreate', '--scale', `storage=${replicas}`]);
+    await this.waitRouted(replicas);
+  }
+
+  /** The running containers of one app (assembly.app), with their addresses. */
+  async running(app: string): Promise<RunningContainer[]> {
+    const containers = await this.containers(app);
+    if (!containers.length) return [];
+    const { stdout } = await exec('docker', [
+      'inspect', '--format', '{{.Id}}\t{{.State.Running}}\t{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}', ...containers.map((c) => c.id),
+    ]);
+    const ips = new Map(
+      stdout
+        .split('\n')
+        .map((line) => line.split('\t'))
+        .filter(([, isRunning]) => isRunning === 'true')
+        .map(([id = '', , addresses = '']) => [id, addresses.trim().split(' ')[0] ?? ''] as const),
+    );
+    return containers.filter((c) => ips.has(c.id)).map((c) => ({ ...c, ip: ips.get(c.id)! }));
+  }
+
+  /** The gateway's address on the compose network: Traefik without Docker's port publishing in front. */
+  async gatewayUrl(): Promise<string> {
+    const [gateway] = await this.running('gateway');
+    if (!gateway) throw new Error(`${this.project}: the gateway is not running`);
+    return `http://${gateway.ip}:8080`;
+  }
+
+  /**
+   * Until the status service reports `replicas` storage containers running, each UP in the gateway (the
+   * status view reads Traefik's API), and a read through the gateway answers.
+   */
+  async waitRouted(replicas: number, timeoutMs = 120_000): Promise<void> {
+    await within(`${this.project}: ${replicas} storage replicas routed`, timeoutMs, async () => {
+      const response = await fetch(this.url('/statussvc/status?appName=storage'), { signal: AbortSignal.timeout(2000) });
+      const report = (await response.json()) as { containers?: Array<{ state: string; gateway: { status: string } | null }> };
+      const running = (report.containers ?? []).filter((c) => c.state === 'running');
+      const up = running.filter((c) => c.gateway?.status === 'UP');
+      if (running.length !== replicas || up.length !== replicas) throw new Error(`${running.length} running, ${up.length} UP in the gateway`);
+      const read = await fetch(this.url('/storagesvc/data'), { signal: AbortSignal.timeout(2000) });
+      if (!read.ok) throw new Error(`GET /storagesvc/data answered ${read.status}`);
+      return true;
+    }, { intervalMs: 250 });
   }
 
   async storageReplicas(): Promise<Container[]> {

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 
-export interface LoadOptions {
+export interface ScheduledLoadOptions {
   /** Where each request goes; a function of the request's index: e.g. round-robin over several servers. */
   url: string | ((index: number) => string);
   /** Optional: the index-th request's method, headers and body (default: a GET). */
@@ -30,7 +30,7 @@ export interface Outcome {
   error?: string;
 }
 
-export interface LoadResult {
+export interface ScheduledLoadResult {
   sent: number;
   succeeded: number;
   failed: number;
@@ -55,7 +55,7 @@ export function percentile(sorted: number[], p: number): number {
  * latency. Latency counts from when a request was due, so a stall is not hidden (no coordinated
  * omission). Node's fetch keeps connections alive. Resolves when every request has an outcome.
  */
-export async function runLoad({ url, init, rate, durationMs, timeoutMs, ok = (o) => o.status === 200 }: LoadOptions): Promise<LoadResult> {
+export async function runScheduledLoad({ url, init, rate, durationMs, timeoutMs, ok = (o) => o.status === 200 }: ScheduledLoadOptions): Promise<ScheduledLoadResult> {
   const total = Math.round((rate * durationMs) / 1000);
   const intervalMs = 1000 / rate;
   const start = performance.now();
@@ -111,7 +111,7 @@ export async function runLoad({ url, init, rate, durationMs, timeoutMs, ok = (o)
 }
 
 /** The one latency assertion of the suite (scenario 6): throws with the figures when the budget is exceeded. */
-export function assertPercentileWithin(result: LoadResult, p: 50 | 99, budgetMs: number): void {
+export function assertPercentileWithin(result: ScheduledLoadResult, p: 50 | 99, budgetMs: number): void {
   const value = p === 50 ? result.p50 : result.p99;
   if (!(value <= budgetMs)) {
     const slowest = [...result.outcomes]
@@ -125,7 +125,7 @@ export function assertPercentileWithin(result: LoadResult, p: 50 | 99, budgetMs:
 }
 
 /** One line of figures for t.log and the report; the first failures with when they were sent. */
-export function summarize(result: LoadResult): string {
+export function describeScheduledLoad(result: ScheduledLoadResult): string {
   const failures = result.failures
     .slice(0, 3)
     .map((f) => `${f.status ?? f.error} sent at +${Math.round(f.startedAt)} ms, after ${Math.round(f.latencyMs)} ms`);

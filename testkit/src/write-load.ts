@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { percentile } from './scheduled-load.ts';
 import { checkMessages, checkStore, type AcknowledgedMessage, type AcknowledgedOrder, type CheckReport, type LoggedOrder } from './consistency.ts';
 
 /**
@@ -122,7 +123,7 @@ export async function runWriteLoad(options: WriteLoadOptions): Promise<WriteLoad
     retries: counters.retries,
     gaveUp: counters.gaveUp,
     errors: counters.errors,
-    writeLatencyMs: { p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: percentile(sorted, 100) },
+    writeLatencyMs: { p50: latencyPercentile(sorted, 50), p99: latencyPercentile(sorted, 99), max: latencyPercentile(sorted, 100) },
     check,
   };
 }
@@ -226,10 +227,9 @@ function count(counts: Record<string, number>, what: string): void {
   counts[what] = (counts[what] ?? 0) + 1;
 }
 
-function percentile(sorted: readonly number[], p: number): number | null {
-  if (sorted.length === 0) return null;
-  const value = sorted[Math.min(sorted.length, Math.max(1, Math.ceil((p / 100) * sorted.length))) - 1]!;
-  return Math.round(value * 10) / 10;
+/** The scheduled load's percentile, to 0.1 ms; null when nothing was written. */
+function latencyPercentile(sorted: number[], p: number): number | null {
+  return sorted.length === 0 ? null : Math.round(percentile(sorted, p) * 10) / 10;
 }
 
 /** The table the CLI prints after a write workload. */

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeDataFile } from '../data-gen.ts';
 import { runLoad } from '../run-load.ts';
-import { startStorageService, type NodeProcess } from '../server-process.ts';
+import type { ServerProcess } from 'testkit/processes';
+import { startStorageService } from '../server-process.ts';
 import type { LoadSummary } from '../summary.ts';
 import { benchSeconds, fmt, loadOptions, mean, round } from '../suite/figures.ts';
 import type { Section } from '../suite/section.ts';
@@ -36,7 +37,7 @@ const ratio = (value: number | null | undefined, base: number | null | undefined
 const message = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
 /** Generates the file, starts storage-service on it (the file is deleted once loaded), measures start-up and RSS. */
-async function start(dir: string, items: number, result: Measured): Promise<NodeProcess | undefined> {
+async function start(dir: string, items: number, result: Measured): Promise<ServerProcess | undefined> {
   const file = join(dir, `data-${label(items)}.json`);
   process.stderr.write(`bench: data-size: generating ${items} items\n`);
   try {
@@ -68,7 +69,7 @@ const readLoad = (url: string, durationSeconds: number) =>
  */
 async function measureAll(dir: string, seconds: number): Promise<Measured[]> {
   const results: Measured[] = SIZES.map((items) => ({ items, fileBytes: 0, startupMs: null, rssAfterStartMiB: null, rssAfterLoadMiB: null, load: null, runs: [], error: null }));
-  const servers = new Map<Measured, NodeProcess>();
+  const servers = new Map<Measured, ServerProcess>();
   try {
     for (const result of results) {
       const storage = await start(dir, result.items, result);

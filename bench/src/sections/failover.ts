@@ -3,7 +3,7 @@ import { promisify } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TargetError } from '../discovery.ts';
 import { runLoad } from '../run-load.ts';
-import { BenchStack } from '../stack.ts';
+import { withBenchStack } from '../stack.ts';
 import type { LoadOptions } from '../options.ts';
 import type { LoadSummary } from '../summary.ts';
 import { fmt, loadOptions, round } from '../suite/figures.ts';
@@ -60,8 +60,8 @@ export const section: Section = {
   id: 'failover',
   title: 'Failover cost: errors and p99 around killing one of three replicas at 200 req/s',
   async run() {
-    return BenchStack.with(3, async (stack) => {
-      const replicas = await stack.replicas();
+    return withBenchStack(3, async (stack) => {
+      const replicas = await stack.running('storage');
       const victim = replicas[1] ?? replicas[0];
       if (!victim) throw new Error('failover: no storage replica running');
       const options = loadOptions(stack.baseUrl, '/storagesvc', { rate: RATE, connections: CONNECTIONS, durationSeconds: WINDOW_SECONDS });

@@ -1,7 +1,7 @@
 import { loadavg } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { percentile, runLoad, type Outcome } from 'testkit/scheduled-load';
-import { BenchStack } from '../stack.ts';
+import { percentile, runScheduledLoad, type Outcome } from 'testkit/scheduled-load';
+import { withBenchStack } from '../stack.ts';
 import { round, spread } from '../suite/figures.ts';
 import type { Section, SectionResult } from '../suite/section.ts';
 
@@ -99,10 +99,10 @@ const log = (line: string) => process.stderr.write(`bench: gateway-latency: ${li
  * chain; a limit of 300/s would answer 429 at 500 req/s).
  */
 async function measure(): Promise<Run[]> {
-  return BenchStack.with(
+  return withBenchStack(
     3,
     async (stack) => {
-      const [replica] = await stack.replicas();
+      const [replica] = await stack.running('storage');
       if (!replica) throw new Error('gateway-latency: no storage replica running');
       const urls: Record<PathId, string> = {
         direct: `http://${replica.ip}:3000${ITEM}`,
@@ -111,7 +111,7 @@ async function measure(): Promise<Run[]> {
       };
       // Warm-up, not counted: connections opened, every path answering 200 before any measurement.
       for (const path of PATHS) {
-        const warm = await runLoad({ url: urls[path], rate: 100, durationMs: 3000, timeoutMs: 2000 });
+        const warm = await runScheduledLoad({ url: urls[path], rate: 100, durationMs: 3000, timeoutMs: 2000 });
         if (warm.failed) throw new Error(`gateway-latency: ${warm.failed} of ${warm.sent} warm-up requests to ${urls[path]} failed (first: ${JSON.stringify(warm.failures[0])})`);
       }
       const runs: Run[] = [];
@@ -120,7 +120,7 @@ async function measure(): Promise<Run[]> {
           for (const path of PATHS.map((_, i) => PATHS[(i + round - 1) % PATHS.length]!)) {
             await sleep(1000);
             const loadStart = loadavg()[0]!;
-            const result = await runLoad({ url: urls[path], rate, durationMs: seconds() * 1000, timeoutMs: 2000 });
+            const result = await runScheduledLoad({ url: urls[path], rate, durationMs: seconds() * 1000, timeoutMs: 2000 });
             const run: Run = { rate, path, round, ...runFigures(result.outcomes), loadStart, loadEnd: loadavg()[0]! };
             log(`${rate}/s round ${round} ${path}: p50 ${run.p50.toFixed(2)} p99 ${run.p99.toFixed(2)} p99.9 ${run.p999.toFixed(2)} ms; sender late p99 ${run.late.p99.toFixed(2)} ms; failed ${run.failed}/${run.sent}`);
             runs.push(run);

@@ -5,8 +5,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { runOrderLoad, type OrderLoadSummary } from '../order-load.ts';
+import type { Stack } from 'testkit/compose-stack';
 import { stockProduct } from 'testkit/write-load';
-import { BenchStack } from '../stack.ts';
+import { withBenchStack } from '../stack.ts';
 import { benchSeconds, fmt, round, spread } from '../suite/figures.ts';
 import type { Section } from '../suite/section.ts';
 
@@ -53,10 +54,10 @@ export const section: Section = {
     const seconds = benchSeconds();
     const dir = await mkdtemp(join(tmpdir(), 'bench-orders-'));
     try {
-      return await BenchStack.with(
+      return await withBenchStack(
         3,
         async (stack) => {
-          const replicas = await stack.replicas();
+          const replicas = await stack.running('storage');
           const [replica] = replicas;
           if (!replica || replicas.length !== 3) throw new Error(`orders: ${replicas.length} storage replicas running, not 3`);
           const productIds = Array.from({ length: PRODUCTS }, (_, i) => `bench-${i}`);
@@ -106,8 +107,8 @@ export const section: Section = {
 const round2 = (value: number) => round(value, 0);
 
 /** Whether the bare loop's folder and the compose volume with the replicas' database are on one device. */
-async function onSameDevice(stack: BenchStack, dir: string): Promise<boolean> {
-  const { stdout } = await exec('docker', ['volume', 'inspect', '--format', '{{.Mountpoint}}', `${stack.stack.project}_storage-data`]);
+async function onSameDevice(stack: Stack, dir: string): Promise<boolean> {
+  const { stdout } = await exec('docker', ['volume', 'inspect', '--format', '{{.Mountpoint}}', `${stack.project}_storage-data`]);
   const [volume, bare] = await Promise.all([stat(stdout.trim()), stat(dir)]);
   return volume.dev === bare.dev;
 }

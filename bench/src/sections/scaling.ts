@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { runLoad } from '../run-load.ts';
-import { BenchStack, measureCpu } from '../stack.ts';
+import { measureCpu } from 'testkit/usage';
+import { withBenchStack } from '../stack.ts';
 import { benchSeconds, fmt, loadOptions, round } from '../suite/figures.ts';
 import type { LoadSummary } from '../summary.ts';
 import type { Section } from '../suite/section.ts';
@@ -66,7 +67,7 @@ export const section: Section = {
   async run() {
     const seconds = benchSeconds();
     const cores = availableParallelism();
-    return BenchStack.with(REPLICAS[0]!, async (stack) => {
+    return withBenchStack(REPLICAS[0]!, async (stack) => {
       const rows = [];
       for (const replicas of REPLICAS) {
         if (replicas !== REPLICAS[0]) await stack.scale(replicas);

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { within } from 'testkit/poll';
 import { runLoad } from '../run-load.ts';
-import { startNodeProcess, type NodeProcess } from '../server-process.ts';
+import { startServerProcess, type ServerProcess } from 'testkit/processes';
 import { imageDefaults } from '../stack.ts';
 import type { LoadSummary } from '../summary.ts';
 import { benchSeconds, fmt, loadOptions, round } from '../suite/figures.ts';
@@ -55,7 +55,7 @@ export const section: Section = {
       const ids = stdout.split('\n').filter(Boolean);
       if (ids.length) await exec('docker', ['rm', '-f', ...ids]).catch(() => undefined);
     };
-    const processes: Partial<Record<Variant, NodeProcess>> = {};
+    const processes: Partial<Record<Variant, ServerProcess>> = {};
     const stopAll = () => Promise.all(Object.values(processes).map((p) => p.stop()));
     const onSignal = (signal: NodeJS.Signals) => {
       void stopAll()
@@ -73,8 +73,8 @@ export const section: Section = {
       // an idle one of this benchmark's project, without the assembly.app label, so it is not counted.
       const own = (await exec('docker', ['run', '-d', '--label', label, image, 'node', '-e', IDLE])).stdout.trim();
       const env = { HOSTNAME: own, LOG_LEVEL: 'info' };
-      processes.view = await startNodeProcess(VIEW_ENTRY, { env, stdoutFile: join(logs, 'view.log') });
-      processes.naive = await startNodeProcess(NAIVE_ENTRY, { env, stdoutFile: join(logs, 'naive.log') });
+      processes.view = await startServerProcess(VIEW_ENTRY, env, { stdoutFile: join(logs, 'view.log') });
+      processes.naive = await startServerProcess(NAIVE_ENTRY, env, { stdoutFile: join(logs, 'naive.log') });
 
       let started = 0;
       for (const count of COUNTS) {

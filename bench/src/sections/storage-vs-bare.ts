@@ -7,8 +7,8 @@ import { recordAnswers } from '../answers-file.ts';
 import { runOrderLoad, type OrderLoadSummary } from '../order-load.ts';
 import { stockProduct } from 'testkit/write-load';
 import { runLoad } from '../run-load.ts';
-import { freePort } from 'testkit/processes';
-import { getRaw, startNodeProcess, startStorageService, type NodeProcess } from '../server-process.ts';
+import { freePort, startServerProcess, type ServerProcess } from 'testkit/processes';
+import { getRaw, startStorageService } from '../server-process.ts';
 import type { LoadSummary } from '../summary.ts';
 import { benchSeconds, loadOptions, round, spread } from '../suite/figures.ts';
 import type { Section } from '../suite/section.ts';
@@ -59,7 +59,7 @@ export const section: Section = {
   run: async () => {
     const seconds = benchSeconds();
     const dir = await mkdtemp(join(tmpdir(), 'bench-storage-vs-bare-'));
-    const started: NodeProcess[] = [];
+    const started: ServerProcess[] = [];
     try {
       // storage-service as production runs it; its stdout (one JSON line per request) goes to a file.
       const storePath = join(dir, 'store.sqlite');
@@ -73,9 +73,9 @@ export const section: Section = {
       // Every path either workload can ask for (discovery's too), with storage-service's exact answer.
       const answersFile = join(dir, 'answers.json');
       const { listingPaths, itemPaths } = await recordAnswers(storage.url, answersFile);
-      const bare = await startNodeProcess(BARE_ENTRY, { args: [answersFile], env: { NODE_ENV: 'production' }, stdoutFile: join(dir, 'bare.log') });
+      const bare = await startServerProcess(BARE_ENTRY, { NODE_ENV: 'production' }, { args: [answersFile], stdoutFile: join(dir, 'bare.log') });
       started.push(bare);
-      const koa = await startNodeProcess(KOA_ENTRY, { args: [answersFile], env: { NODE_ENV: 'production' }, stdoutFile: join(dir, 'koa.log') });
+      const koa = await startServerProcess(KOA_ENTRY, { NODE_ENV: 'production' }, { args: [answersFile], stdoutFile: join(dir, 'koa.log') });
       started.push(koa);
       const logged = await startStorageService({
         env: { LOG_LEVEL: 'debug' },
@@ -83,7 +83,7 @@ export const section: Section = {
         port: await freePort(),
       });
       started.push(logged);
-      const servers: Record<Server, NodeProcess> = { bare, koa, storage, logged };
+      const servers: Record<Server, ServerProcess> = { bare, koa, storage, logged };
 
       // Same bytes from all, for one item and one listing; and how many header bytes each sends with them.
       const headerBytes: Record<string, Record<'bare' | 'koa' | 'storage', number>> = {};

@@ -6,13 +6,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { startPostgres, type PostgresServer } from 'testkit/postgres';
-import { runLoad as runScheduledLoad } from 'testkit/scheduled-load';
+import { runScheduledLoad } from 'testkit/scheduled-load';
 import { recordAnswers } from '../answers-file.ts';
 import { runOrderLoad } from '../order-load.ts';
 import { stockProduct } from 'testkit/write-load';
 import { runLoad } from '../run-load.ts';
-import { getRaw, startNodeProcess, startStorageService, type NodeProcess } from '../server-process.ts';
-import { containerCpuNs } from '../stack.ts';
+import { startServerProcess, type ServerProcess } from 'testkit/processes';
+import { getRaw, startStorageService } from '../server-process.ts';
+import { containerCpuNs } from 'testkit/usage';
 import { benchSeconds, fmt, loadOptions, round, spread } from '../suite/figures.ts';
 import type { Section } from '../suite/section.ts';
 
@@ -76,7 +77,7 @@ export const section: Section = {
   run: async () => {
     const seconds = benchSeconds();
     const dir = await mkdtemp(join(tmpdir(), 'bench-store-postgres-'));
-    const started: NodeProcess[] = [];
+    const started: ServerProcess[] = [];
     let postgres: PostgresServer | undefined;
     try {
       // Durable, as SQLite's synchronous=FULL is: fsync, synchronous_commit and full_page_writes at PostgreSQL's defaults.
@@ -96,7 +97,7 @@ export const section: Section = {
       let files = 0;
       /** A new, empty store, named as bare-order-loop.ts takes it: `sqlite:PATH` or a postgres:// URL. */
       const fresh = async (store: StoreId) => (store === 'sqlite' ? `sqlite:${join(dir, `store-${++files}.sqlite`)}` : database());
-      const track = async (starting: Promise<NodeProcess>) => {
+      const track = async (starting: Promise<ServerProcess>) => {
         const child = await starting;
         started.push(child);
         return child;
@@ -106,7 +107,7 @@ export const section: Section = {
         return track(startStorageService({ env: { ...env, REPLICA_ID: name }, stdoutFile: join(dir, `${name}.log`) }));
       };
       /** `load`'s figures, with the CPU time `processes`, PostgreSQL and this process used meanwhile. */
-      const measure = async (processes: NodeProcess[], load: () => Promise<Figures & { cpuSeconds?: number }>) => {
+      const measure = async (processes: ServerProcess[], load: () => Promise<Figures & { cpuSeconds?: number }>) => {
         const cpuOf = async () => (await Promise.all(processes.map((p) => p.cpuSeconds()))).reduce((a, b) => a + b, 0);
         const [cpuBefore, postgresBefore, loadBefore] = [await cpuOf(), await postgresCpuSeconds(), process.cpuUsage()];
         const { cpuSeconds, ...figures } = await load();
@@ -150,19 +151,19 @@ export const section: Section = {
           const db = await fresh(store);
           const replica = await startReplica(db, name);
           const stdoutFile = join(dir, `${name}-bare.log`);
-          let bare: NodeProcess;
+          let bare: ServerProcess;
           if (store === 'sqlite') {
             const answersFile = join(dir, `${name}-answers.json`);
             await recordAnswers(replica.url, answersFile);
-            bare = await track(startNodeProcess(BARE_SERVER, { args: [answersFile], env: { NODE_ENV: 'production' }, stdoutFile }));
+            bare = await track(startServerProcess(BARE_SERVER, { NODE_ENV: 'production' }, { args: [answersFile], stdoutFile }));
           } else {
-            bare = await track(startNodeProcess(BARE_PG_SERVER, { args: [db, String(POOL_SIZE)], env: { NODE_ENV: 'production' }, stdoutFile }));
+            bare = await track(startServerProcess(BARE_PG_SERVER, { NODE_ENV: 'production' }, { args: [db, String(POOL_SIZE)], stdoutFile }));
           }
           const [fromReplica, fromBare] = await Promise.all([getRaw(`${replica.url}${ITEM}`), getRaw(`${bare.url}${ITEM}`)]);
           if (fromReplica.status !== 200 || !fromBare.body.equals(fromReplica.body) || fromBare.contentType !== fromReplica.contentType) {
             throw new Error(`the bare server and storage-service answer ${ITEM} differently`);
           }
-          const read = (target: NodeProcess) => async () => {
+          const read = (target: ServerProcess) => async () => {
             const load = (durationSeconds: number) => runLoad(loadOptions(target.url, '', { workload: 'read', p: 0, connections: READ_CONNECTIONS, durationSeconds, timeoutSeconds: 10 }));
             await load(WARM_UP_SECONDS);
             const run = await measure([target], async () => {
@@ -178,7 +179,7 @@ export const section: Section = {
         latency: async (round, store) => ({
           service: async () => {
             const db = await fresh(store);
-            const replicas: NodeProcess[] = [];
+            const replicas: ServerProcess[] = [];
             // One after another: the first creates and seeds the store.
             for (let i = 1; i <= LATENCY_REPLICAS; i++) replicas.push(await startReplica(db, `latency-${store}-${round}-${i}`));
             await stockProduct(replicas[0]!.url, productIds[0]!, STOCK);
