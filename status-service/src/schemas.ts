@@ -31,6 +31,7 @@ export const UnavailableParams = z.object({ appName: AppName });
 export const GatewayAnswerParams = z.object({
   status: z.enum(['401', '404', '429'], 'must be 401, 404 or 429').meta({ description: 'The status of the answer the gateway makes itself.' }),
 });
+export type GatewayAnswerParams = z.output<typeof GatewayAnswerParams>;
 
 export const GatewayRouting = z
   .object({

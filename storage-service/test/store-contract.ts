@@ -1,15 +1,5 @@
 import test, { type ExecutionContext } from 'ava';
-import {
-  IdempotencyKeyInFlight,
-  IdempotencyKeyReused,
-  ItemNotFound,
-  OrderNotFound,
-  OutOfStock,
-  PartitionNotFound,
-  PreconditionFailed,
-  ProductNotFound,
-  UnknownCursor,
-} from '../src/store/errors.ts';
+import { IdempotencyKeyInFlight, IdempotencyKeyReused, ItemNotFound, OrderNotFound, OutOfStock, PartitionNotFound, PreconditionFailed, ProductNotFound, UnknownCursor } from '../src/store/errors.ts';
 import type { IdempotencyKey, Order, SeedData, Store } from '../src/store/store.ts';
 import type { StoredBody } from '../src/store/stored-body.ts';
 

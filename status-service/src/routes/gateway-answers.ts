@@ -1,6 +1,6 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import { HttpProblem } from 'service-kit/problem';
+import { HttpProblem, type ProblemInit } from 'service-kit/problem';
 import { parseInput } from 'service-kit/validation';
 import { GatewayAnswerParams, UnavailableParams } from '../schemas.ts';
 import type { StatusReporter } from '../status-report.ts';
@@ -55,39 +55,22 @@ export function gatewayAnswerRoutes(reporter: StatusReporter): Router {
     });
   });
 
+  /** The gateway's own answers by status; the client's path, when the gateway passed it on, is their `instance`. */
+  const answers: Record<GatewayAnswerParams['status'], (asked: string) => Omit<ProblemInit, 'instance'>> = {
+    '404': (asked) => ({ status: 404, kind: 'route-not-found', title: 'Not Found',
+      detail: `No route of the gateway answers ${asked}. It serves /storagesvc/…, /statussvc/… and the status page at /.` }),
+    // The gateway's error page replaces the whole answer: the challenge must come from here too.
+    '401': () => ({ status: 401, kind: 'unauthorized', title: 'Unauthorized', headers: { 'WWW-Authenticate': 'Basic realm="traefik-dashboard"' },
+      detail: "Traefik's dashboard and API need the login of TRAEFIK_DASHBOARD_USERS (basic auth)." }),
+    '429': () => ({ status: 429, kind: 'too-many-requests', title: 'Too Many Requests', headers: { 'Retry-After': '1' },
+      detail: 'This client sent more requests than the gateway allows (GATEWAY_RATE_AVERAGE per second, bursts of GATEWAY_RATE_BURST). Retry after Retry-After.' }),
+  };
+
   router.register('/gateway/:status', [...GATEWAY_ANSWER_METHODS], (ctx) => {
     const { status } = parseInput(GatewayAnswerParams, ctx.params, 'path');
-    const noStore = { 'Cache-Control': 'no-store' };
     const path = askedPath(ctx);
-    if (status === '404') {
-      throw new HttpProblem({
-        status: 404,
-        kind: 'route-not-found',
-        title: 'Not Found',
-        detail: `No route of the gateway answers ${path === undefined ? 'this request' : `${ctx.method} ${path}`}. It serves /storagesvc/…, /statussvc/… and the status page at /.`,
-        headers: noStore,
-        ...instanceOf(path),
-      });
-    }
-    if (status === '401') {
-      throw new HttpProblem({
-        status: 401,
-        kind: 'unauthorized',
-        title: 'Unauthorized',
-        detail: "Traefik's dashboard and API need the login of TRAEFIK_DASHBOARD_USERS (basic auth).",
-        // The gateway's error page replaces the whole answer: the challenge must come from here too.
-        headers: { ...noStore, 'WWW-Authenticate': 'Basic realm="traefik-dashboard"' },
-        ...instanceOf(path),
-      });
-    }
-    throw new HttpProblem({
-      status: 429,
-      kind: 'too-many-requests',
-      title: 'Too Many Requests',
-      detail: 'This client sent more requests than the gateway allows (GATEWAY_RATE_AVERAGE per second, bursts of GATEWAY_RATE_BURST). Retry after Retry-After.',
-      headers: { ...noStore, 'Retry-After': '1' },
-      ...instanceOf(path),
-    });
+    const answer = answers[status](path === undefined ? 'this request' : `${ctx.method} ${path}`);
+    throw new HttpProblem({ ...answer, headers: { 'Cache-Control': 'no-store', ...answer.headers }, ...instanceOf(path) });
   });
 
   return router;

@@ -1,33 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  IdempotencyKeyInFlight,
-  IdempotencyKeyReused,
-  ItemNotFound,
-  OrderNotFound,
-  OutOfStock,
-  PartitionNotFound,
-  PreconditionFailed,
-  ProductNotFound,
-  UnknownCursor,
-} from '../errors.ts';
+import { IdempotencyKeyInFlight, IdempotencyKeyReused, ItemNotFound, OrderNotFound, OutOfStock, PartitionNotFound, PreconditionFailed, ProductNotFound, UnknownCursor } from '../errors.ts';
 import { keptAppend, keptOrder, type KeptResult } from '../kept-results.ts';
 import { preconditionsHold, type Preconditions } from '../preconditions.ts';
 import { stockOf, takeFromStock } from '../stock.ts';
-import {
-  idempotencyScope,
-  PRODUCTS_PARTITION,
-  type AppendResult,
-  type IdempotencyKey,
-  type JsonObject,
-  toOrder,
-  type OrderRow,
-  type OrderResult,
-  type PageRequest,
-  type PutResult,
-  type SeedData,
-  type Store,
-} from '../store.ts';
+import { idempotencyScope, PRODUCTS_PARTITION, type AppendResult, type IdempotencyKey, type JsonObject, toOrder, type OrderRow, type OrderResult, type PageRequest, type PutResult, type SeedData, type Store } from '../store.ts';
 import { serialise, serialiseItem, type StoredBody } from '../stored-body.ts';
 import { Database, type Query } from './connection.ts';
 import { migrate } from './migrations.ts';

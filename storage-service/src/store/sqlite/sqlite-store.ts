@@ -4,20 +4,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { IdempotencyKeyReused, ItemNotFound, OrderNotFound, PartitionNotFound, PreconditionFailed, ProductNotFound, StoreUnavailable, UnknownCursor } from '../errors.ts';
 import { preconditionsHold, type Preconditions } from '../preconditions.ts';
 import { takeFromStock } from '../stock.ts';
-import {
-  idempotencyScope,
-  PRODUCTS_PARTITION,
-  type AppendResult,
-  type IdempotencyKey,
-  type JsonObject,
-  toOrder,
-  type OrderRow,
-  type OrderResult,
-  type PageRequest,
-  type PutResult,
-  type SeedData,
-  type Store,
-} from '../store.ts';
+import { idempotencyScope, PRODUCTS_PARTITION, type AppendResult, type IdempotencyKey, type JsonObject, toOrder, type OrderRow, type OrderResult, type PageRequest, type PutResult, type SeedData, type Store } from '../store.ts';
 import { keptAppend, keptOrder, type KeptResult } from '../kept-results.ts';
 import { serialise, serialiseItem, type StoredBody } from '../stored-body.ts';
 import { openDatabase, STARTUP_BUSY_TIMEOUT_MS, withBusyTimeout } from './database.ts';
