@@ -109,15 +109,21 @@ export class Assembly {
     return complete ? view : undefined;
   };
 
-  /** All 3 replicas answer through the gateway (a handful of sequential requests sees every one). */
-  allInRotation = async (): Promise<Set<string> | undefined> => {
+  /**
+   * All 3 replicas answer through the gateway (a handful of sequential requests sees every one); if not,
+   * it throws what it saw, which a timed-out wait reports as its last observation.
+   */
+  allInRotation = async (): Promise<Set<string>> => {
     const seen = new Set<string>();
     for (let i = 0; i < 9; i++) {
       const response = await this.get('/storagesvc/data');
-      if (response.status !== 200) return undefined;
+      if (response.status !== 200) throw new Error(`GET /storagesvc/data answered ${response.status}: ${response.text.slice(0, 200)}`);
       seen.add(response.headers.get('x-replica-id') ?? '?');
     }
-    return seen.size === 3 ? seen : undefined;
+    if (seen.size === 3) return seen;
+    const view = await this.statusView().catch(() => undefined);
+    const replicas = view?.containers.filter((c) => c.appName === 'storage').map((c) => `${c.name} ${c.state} ${c.gateway?.status ?? 'no gateway view'}`);
+    throw new Error(`answers from ${[...seen].join(', ')} only; the status view: ${replicas?.join('; ') ?? 'unavailable'}`);
   };
 
   ready = async (deadlineMs: number) => {
