@@ -197,9 +197,7 @@ test.serial(`5. a replica killed during the store workload: nothing acknowledged
   const summary = await load;
   storeRun = summary;
   await docker('start', victim.id);
-  // The restarted replica reconnects to its store before it listens; on PostgreSQL that has been seen to
-  // take over 30 s on a busy machine (the wait reports what it last saw).
-  await assembly.ready(60_000);
+  await assembly.ready(30_000);
   t.log(scenarioReport(`[${STORE}] 5. store workload (10 users, p 0.5, 10 s), one replica killed after 3 s`, {
     'orders placed': String(summary.placed),
     'replays seen': String(summary.replays),
