@@ -42,6 +42,12 @@ test('PostgreSQL: a request with a key still in its transaction is IdempotencyKe
   await blocker.query('BEGIN');
   await blocker.query("SELECT 1 FROM items WHERE partition_key = 'products' AND id = 'p-1' FOR UPDATE");
   const first = store.placeOrder('p-1', 1, { key: 'k-1', fingerprint: 'f' });
+  // The first has claimed its key (its advisory lock is held) before any other request with it starts.
+  for (let i = 0; i < 200; i++) {
+    const { rows } = await blocker.query("SELECT count(*)::int AS held FROM pg_locks WHERE locktype = 'advisory' AND granted");
+    if (rows[0].held === 1) break;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
   const other = await openOn(t, url);
   let inFlight: unknown;
   for (let i = 0; i < 50 && !inFlight; i++) {
