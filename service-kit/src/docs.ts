@@ -20,15 +20,23 @@ export function docsRoutes(title: string, document: object): Router {
   const router = new Router();
   // The server is where the request came from: behind the gateway, its prefix, so that Swagger UI's
   // "Try it out" sends /storagesvc/data and not /data (which the gateway does not route).
-  const specFor = (prefix: string) => JSON.stringify({ ...document, servers: [{ url: prefix || '/' }] });
-  const direct = specFor('');
+  // Serialised once per prefix (the gateway sends one per service), not per request; the prefix is a
+  // client's header, so only a few are kept.
+  const specs = new Map<string, string>();
+  const specFor = (prefix: string) => {
+    let spec = specs.get(prefix);
+    if (spec === undefined) {
+      spec = JSON.stringify({ ...document, servers: [{ url: prefix || '/' }] });
+      if (specs.size < 8) specs.set(prefix, spec);
+    }
+    return spec;
+  };
   // Only the files are needed: importing the package would load the whole browser bundle into Node.
   const assetDir = dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
 
   router.get('/openapi.json', (ctx) => {
-    const prefix = forwardedPrefix(ctx);
     ctx.type = 'application/json';
-    ctx.body = prefix ? specFor(prefix) : direct;
+    ctx.body = specFor(forwardedPrefix(ctx));
   });
 
   router.get('/swagger', (ctx) => {

@@ -5,6 +5,10 @@ import { GatewayAnswerParams, Health, SingleContainerReport, StatusQuery, Status
 
 const { headers: traceHeaders, json, problem } = responseDeclarations();
 
+/** The gateway forwards its own answers' paths with whatever method the client used: one operation for each. */
+const onEveryClientMethod = <Operation>(operation: Operation) =>
+  Object.fromEntries(GATEWAY_ANSWER_METHODS.map((method) => [method.toLowerCase(), operation]));
+
 /** The OpenAPI 3.1 document, generated from the same schemas that validate the queries and shape the answers. */
 export function buildOpenApiDocument() {
   return openApiDocument(
@@ -54,34 +58,24 @@ export function buildOpenApiDocument() {
           },
         },
       },
-      '/unavailable/{appName}': Object.fromEntries(
-        GATEWAY_ANSWER_METHODS.map((method) => [
-          method.toLowerCase(),
-          {
-            summary: "The gateway's answer when no replica of an app is available (any method the client used; internal: only the gateway reaches it)",
-            requestParams: { path: UnavailableParams },
-            responses: {
-              '400': problem('Malformed app name.'),
-              '503': problem('Always: no replica can answer, with the known/running/healthy counts and where to look.'),
-            },
-          },
-        ]),
-      ),
-      '/gateway/{status}': Object.fromEntries(
-        GATEWAY_ANSWER_METHODS.map((method) => [
-          method.toLowerCase(),
-          {
-            summary: "An answer the gateway makes itself, as problem+json (any method the client used; internal: only the gateway reaches it)",
-            requestParams: { path: GatewayAnswerParams },
-            responses: {
-              '400': problem('A status other than 401, 404 or 429.'),
-              '401': problem("The dashboard's login failed (`WWW-Authenticate`)."),
-              '404': problem('No route of the gateway matches the path (`X-Replaced-Path`).'),
-              '429': problem("The client's rate limit is used up (`Retry-After`)."),
-            },
-          },
-        ]),
-      ),
+      '/unavailable/{appName}': onEveryClientMethod({
+        summary: "The gateway's answer when no replica of an app is available (any method the client used; internal: only the gateway reaches it)",
+        requestParams: { path: UnavailableParams },
+        responses: {
+          '400': problem('Malformed app name.'),
+          '503': problem('Always: no replica can answer, with the known/running/healthy counts and where to look.'),
+        },
+      }),
+      '/gateway/{status}': onEveryClientMethod({
+        summary: "An answer the gateway makes itself, as problem+json (any method the client used; internal: only the gateway reaches it)",
+        requestParams: { path: GatewayAnswerParams },
+        responses: {
+          '400': problem('A status other than 401, 404 or 429.'),
+          '401': problem("The dashboard's login failed (`WWW-Authenticate`)."),
+          '404': problem('No route of the gateway matches the path (`X-Replaced-Path`).'),
+          '429': problem("The client's rate limit is used up (`Retry-After`)."),
+        },
+      }),
       '/healthz': {
         get: {
           summary: 'Health probe',

@@ -1,4 +1,4 @@
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import pg from 'pg';
 import { startPostgres, type PostgresServer } from 'testkit/postgres';
 import { IdempotencyKeyInFlight, StoreUnavailable } from '../../src/store/errors.ts';
@@ -18,7 +18,7 @@ test.after.always(async () => {
   await server?.stop();
 });
 
-async function openOn(t: import('ava').ExecutionContext, url: string, options: Partial<PostgresStoreOptions> = {}): Promise<Store> {
+async function openOn(t: ExecutionContext, url: string, options: Partial<PostgresStoreOptions> = {}): Promise<Store> {
   const store = await openPostgresStore({ url, poolSize: 4, idempotencyTtlMs: 86_400_000, ...options });
   t.teardown(() => store.close());
   return store;
@@ -31,14 +31,20 @@ storeContract('PostgreSQL', async (t) => {
 
 const parse = (body: { bytes: Buffer }): any => JSON.parse(body.bytes.toString());
 
+/** A session of its own on the test's database, to look at it or hold locks from outside the store; closed at the end. */
+async function session(t: ExecutionContext, url: string): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  t.teardown(() => client.end());
+  return client;
+}
+
 test('PostgreSQL: a request with a key still in its transaction is IdempotencyKeyInFlight; once it commits, the replay', async (t) => {
   const url = await server.createDatabase();
   const store = await openOn(t, url);
   await store.seed(sampleData);
   // Another session holds the product's row, so the first order waits inside its transaction with its key claimed.
-  const blocker = new pg.Client({ connectionString: url });
-  await blocker.connect();
-  t.teardown(() => blocker.end());
+  const blocker = await session(t, url);
   await blocker.query('BEGIN');
   await blocker.query("SELECT 1 FROM items WHERE partition_key = 'products' AND id = 'p-1' FOR UPDATE");
   const first = store.placeOrder('p-1', 1, { key: 'k-1', fingerprint: 'f' });
@@ -67,10 +73,7 @@ test('PostgreSQL: a request with a key still in its transaction is IdempotencyKe
 test('PostgreSQL: a database written by a newer release (a higher schema version) is refused, not touched', async (t) => {
   const url = await server.createDatabase();
   await (await openOn(t, url)).close();
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  await client.query("UPDATE store_meta SET value = '99' WHERE name = 'schema_version'");
-  await client.end();
+  await (await session(t, url)).query("UPDATE store_meta SET value = '99' WHERE name = 'schema_version'");
   await t.throwsAsync(openPostgresStore({ url, poolSize: 1, idempotencyTtlMs: 1000 }), {
     name: 'SchemaTooNew',
     message: `its schema version is 99, this release knows up to ${MIGRATIONS.length} (a newer release wrote it)`,
@@ -81,9 +84,7 @@ test('PostgreSQL: five instances migrating a new database together: one schema, 
   const url = await server.createDatabase();
   const stores = await Promise.all(Array.from({ length: 5 }, () => openOn(t, url)));
   t.is(stores.length, 5);
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  t.teardown(() => client.end());
+  const client = await session(t, url);
   t.deepEqual((await client.query("SELECT value FROM store_meta WHERE name = 'schema_version'")).rows, [{ value: String(MIGRATIONS.length) }]);
 });
 
