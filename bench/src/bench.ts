@@ -1,5 +1,8 @@
-import { readdir } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { environment } from './suite/environment.ts';
+import { benchSeconds } from './suite/figures.ts';
 import { loadResults, saveResult } from './suite/results.ts';
 import { writeBenchmarksMd } from './suite/report.ts';
 import type { Section } from './suite/section.ts';
@@ -27,7 +30,8 @@ async function main(): Promise<void> {
   const measuredOn = await environment();
   for (const section of SECTIONS.filter((s) => wanted.length === 0 || wanted.includes(s.id))) {
     process.stderr.write(`bench: ${section.id}: ${section.title}\n`);
-    const measured = await section.run();
+    const dir = await mkdtemp(join(tmpdir(), `bench-${section.id}-`));
+    const measured = await section.run({ seconds: benchSeconds(), dir }).finally(() => rm(dir, { recursive: true, force: true }));
     const result = {
       id: section.id,
       title: section.title,

@@ -118,7 +118,7 @@ export function storeContract(name: string, newDatabase: NewDatabase): void {
     const { store } = await seeded(t);
     await store.deleteItem('users', 'u-1', none);
     const gone = await t.throwsAsync(store.item('users', 'u-1'), { instanceOf: ItemNotFound });
-    t.false(gone.partitionExists);
+    t.false(gone.facts.partitionExists);
     await t.throwsAsync(store.partitionPage('users', { limit: 10 }), { instanceOf: PartitionNotFound });
     t.deepEqual(parse(await store.partitions()), { partitions: ['products'] });
     await store.putItem('users', 'u-2', {}, none);
@@ -129,10 +129,10 @@ export function storeContract(name: string, newDatabase: NewDatabase): void {
   test(`${name}: a missing item, partition or order is not found, saying whether the partition exists`, async (t) => {
     const { store } = await seeded(t);
     const missingItem = await t.throwsAsync(store.item('users', 'u-9'), { instanceOf: ItemNotFound, message: 'partition "users" has no item "u-9"' });
-    t.true(missingItem.partitionExists);
-    t.false((await t.throwsAsync(store.item('nope', 'u-9'), { instanceOf: ItemNotFound })).partitionExists);
-    t.true((await t.throwsAsync(store.deleteItem('users', 'u-9', none), { instanceOf: ItemNotFound })).partitionExists);
-    t.false((await t.throwsAsync(store.deleteItem('nope', 'u-9', none), { instanceOf: ItemNotFound })).partitionExists);
+    t.true(missingItem.facts.partitionExists);
+    t.false((await t.throwsAsync(store.item('nope', 'u-9'), { instanceOf: ItemNotFound })).facts.partitionExists);
+    t.true((await t.throwsAsync(store.deleteItem('users', 'u-9', none), { instanceOf: ItemNotFound })).facts.partitionExists);
+    t.false((await t.throwsAsync(store.deleteItem('nope', 'u-9', none), { instanceOf: ItemNotFound })).facts.partitionExists);
     await t.throwsAsync(store.partitionPage('nope', { limit: 10 }), { instanceOf: PartitionNotFound });
     await t.throwsAsync(store.order(1), { instanceOf: OrderNotFound });
   });
@@ -226,7 +226,7 @@ export function storeContract(name: string, newDatabase: NewDatabase): void {
     const { store } = await seeded(t);
     const before = await store.item('products', 'p-1');
     const err = await t.throwsAsync(store.placeOrder('p-1', 5), { instanceOf: OutOfStock });
-    t.like(err, { productId: 'p-1', requested: 5, available: 4 });
+    t.deepEqual(err.facts, { productId: 'p-1', requested: 5, available: 4 });
     await t.throwsAsync(store.placeOrder('p-2', 1), { instanceOf: OutOfStock });
     t.is((await store.item('products', 'p-1')).etag, before.etag);
     t.deepEqual(parse(await store.ordersPage({ limit: 10 })), { orders: [], next: null });
@@ -237,10 +237,10 @@ export function storeContract(name: string, newDatabase: NewDatabase): void {
     for (const quantity of [2.5, '7', -3, null, 1e300]) {
       await store.putItem('products', 'odd', { quantity }, none);
       const err = await t.throwsAsync(store.placeOrder('odd', 1), { instanceOf: OutOfStock });
-      t.is(err.available, 0);
+      t.is(err.facts.available, 0);
     }
     await store.putItem('products', 'no-quantity', { name: 'x' }, none);
-    t.is((await t.throwsAsync(store.placeOrder('no-quantity', 1), { instanceOf: OutOfStock })).available, 0);
+    t.is((await t.throwsAsync(store.placeOrder('no-quantity', 1), { instanceOf: OutOfStock })).facts.available, 0);
   });
 
   test(`${name}: restocking with PUT is what the next order takes from`, async (t) => {

@@ -1,18 +1,16 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeDataFile } from '../data-gen.ts';
 import { runLoad } from '../run-load.ts';
 import type { ServerProcess } from 'testkit/processes';
 import { startStorageService } from '../server-process.ts';
 import type { LoadSummary } from '../summary.ts';
-import { benchSeconds, fmt, loadOptions, mean, round } from '../suite/figures.ts';
+import { fmt, loadOptions, mean, round, WARM_UP_SECONDS } from '../suite/figures.ts';
 import type { Section } from '../suite/section.ts';
 
 const SIZES = [1_000, 100_000, 1_000_000];
 const PARTITIONS = 4;
 const CONNECTIONS = 20;
-const WARM_UP_SECONDS = 2;
 const START_TIMEOUT_MS = 120_000;
 
 const ROUNDS = 2;
@@ -111,15 +109,8 @@ async function measureAll(dir: string, seconds: number): Promise<Measured[]> {
 export const section: Section = {
   id: 'data-size',
   title: 'Item read cost as the data grows',
-  run: async () => {
-    const seconds = benchSeconds();
-    const dir = await mkdtemp(join(tmpdir(), 'bench-data-size-'));
-    let results: Measured[];
-    try {
-      results = await measureAll(dir, seconds);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+  run: async ({ seconds, dir }) => {
+    const results = await measureAll(dir, seconds);
 
     const base = results[0]!;
     const table = [

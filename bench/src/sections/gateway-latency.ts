@@ -2,7 +2,7 @@ import { loadavg } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { percentile, runScheduledLoad, type Outcome } from 'testkit/scheduled-load';
 import { withBenchStack } from '../stack.ts';
-import { round, spread } from '../suite/figures.ts';
+import { ROUNDS, round, spread } from '../suite/figures.ts';
 import type { Section, SectionResult } from '../suite/section.ts';
 
 // Latency through the gateway at fixed rates well below saturation, open loop: requests leave on a
@@ -23,7 +23,6 @@ export const PATH_LABELS: Record<PathId, string> = {
 /** The same item for every request, so every path does the same work. */
 const ITEM = '/data/products/p-1001';
 const RATES = [100, 250, 500];
-const ROUNDS = 3;
 /** ≥ 15 s at 100 req/s gives 1,500 samples for p99.9; GATEWAY_LATENCY_SECONDS shortens a trial run. */
 const seconds = () => Number(process.env.GATEWAY_LATENCY_SECONDS || 15);
 

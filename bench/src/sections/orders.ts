@@ -1,6 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -8,30 +7,28 @@ import { runOrderLoad, type OrderLoadSummary } from '../order-load.ts';
 import type { Stack } from 'testkit/compose-stack';
 import { stockProduct } from 'testkit/write-load';
 import { withBenchStack } from '../stack.ts';
-import { benchSeconds, fmt, round, spread } from '../suite/figures.ts';
+import { fmt, ROUNDS, round, spread } from '../suite/figures.ts';
 import type { Section } from '../suite/section.ts';
 
 const exec = promisify(execFile);
 const BARE_LOOP = fileURLToPath(new URL('../bare-order-loop.ts', import.meta.url));
 
-const ROUNDS = 3;
 /** 5 per replica when the load is split over the three. */
 const CONNECTIONS = 15;
 /** Products the orders spread over, each with ample stock; the contention case orders one of them only. */
 const PRODUCTS = 100;
 const STOCK = 1_000_000_000;
 
-const PATHS = ['bare', 'direct', 'replicas', 'gateway'] as const;
-type PathId = (typeof PATHS)[number];
-const PATH_LABEL: Record<PathId, string> = {
-  bare: 'bare loop (store transaction, no HTTP)',
-  direct: 'straight to one replica',
-  replicas: 'straight to all 3 replicas (no gateway)',
-  gateway: 'through the gateway (published port, 3 replicas)',
-};
-const SPREADS = ['spread', 'one'] as const;
-type Spread = (typeof SPREADS)[number];
-const SPREAD_LABEL: Record<Spread, string> = { spread: `${PRODUCTS} products`, one: 'one product' };
+const PATHS = [
+  { id: 'bare', label: 'bare loop (store transaction, no HTTP)' },
+  { id: 'direct', label: 'straight to one replica' },
+  { id: 'replicas', label: 'straight to all 3 replicas (no gateway)' },
+  { id: 'gateway', label: 'through the gateway (published port, 3 replicas)' },
+] as const;
+type PathId = (typeof PATHS)[number]['id'];
+const SPREAD_LABEL = { spread: `${PRODUCTS} products`, one: 'one product' };
+type Spread = keyof typeof SPREAD_LABEL;
+const SPREADS = Object.keys(SPREAD_LABEL) as Spread[];
 
 interface Run {
   round: number;
@@ -50,58 +47,51 @@ interface Run {
 export const section: Section = {
   id: 'orders',
   title: 'Orders per second: through the gateway, direct, and the bare transaction',
-  async run() {
-    const seconds = benchSeconds();
-    const dir = await mkdtemp(join(tmpdir(), 'bench-orders-'));
-    try {
-      return await withBenchStack(
-        3,
-        async (stack) => {
-          const replicas = await stack.running('storage');
-          const [replica] = replicas;
-          if (!replica || replicas.length !== 3) throw new Error(`orders: ${replicas.length} storage replicas running, not 3`);
-          const productIds = Array.from({ length: PRODUCTS }, (_, i) => `bench-${i}`);
-          for (const id of productIds) await stockProduct(`${stack.baseUrl}/storagesvc`, id, STOCK);
-          const sameDevice = await onSameDevice(stack, dir);
-          // `replicas`: the connections split over the three, so they contend for the database's write lock without Traefik in between.
-          const bases: Record<Exclude<PathId, 'bare'>, string[]> = {
-            direct: [`http://${replica.ip}:3000`],
-            replicas: replicas.map((r) => `http://${r.ip}:3000`),
-            gateway: [`${stack.baseUrl}/storagesvc`],
-          };
-          const runs: Run[] = [];
-          for (let round = 1; round <= ROUNDS; round++) {
-            // Rotated: no path always goes first.
-            const order = PATHS.map((_, i) => PATHS[(i + round - 1) % PATHS.length]!);
-            for (const path of order) {
-              for (const spreadId of SPREADS) {
-                const ids = spreadId === 'one' ? productIds.slice(0, 1) : productIds;
-                let run: Run;
-                if (path === 'bare') {
-                  const { stdout } = await exec(process.execPath, [BARE_LOOP, `sqlite:${join(dir, `bare-${round}-${spreadId}.sqlite`)}`, String(seconds), String(ids.length)]);
-                  const { placed, seconds: elapsed } = JSON.parse(stdout) as { placed: number; seconds: number };
-                  run = { round, path, spread: spreadId, perSecond: placed / elapsed };
-                } else {
-                  const connections = CONNECTIONS / bases[path].length;
-                  const loads = await Promise.all(bases[path].map((base) => runOrderLoad({ base, productIds: ids, connections, durationSeconds: seconds })));
-                  const failed: OrderLoadSummary['failed'] = {};
-                  for (const load of loads) for (const [status, n] of Object.entries(load.failed)) failed[status] = (failed[status] ?? 0) + n;
-                  const perSecond = loads.reduce((n, load) => n + load.placedPerSecond, 0);
-                  run = { round, path, spread: spreadId, perSecond, p99: Math.max(...loads.map((load) => load.latencyMs.p99)), failed };
-                }
-                process.stderr.write(`bench: orders: round ${round} ${path} ${spreadId}: ${round2(run.perSecond)} orders/s${run.p99 === undefined ? '' : `, p99 ${run.p99} ms`}${run.failed && Object.keys(run.failed).length ? `, failed ${JSON.stringify(run.failed)}` : ''}\n`);
-                runs.push(run);
+  run: ({ seconds, dir }) =>
+    withBenchStack(
+      3,
+      async (stack) => {
+        const replicas = await stack.running('storage');
+        const [replica] = replicas;
+        if (!replica || replicas.length !== 3) throw new Error(`orders: ${replicas.length} storage replicas running, not 3`);
+        const productIds = Array.from({ length: PRODUCTS }, (_, i) => `bench-${i}`);
+        for (const id of productIds) await stockProduct(`${stack.baseUrl}/storagesvc`, id, STOCK);
+        const sameDevice = await onSameDevice(stack, dir);
+        // `replicas`: the connections split over the three, so they contend for the database's write lock without Traefik in between.
+        const bases: Record<Exclude<PathId, 'bare'>, string[]> = {
+          direct: [`http://${replica.ip}:3000`],
+          replicas: replicas.map((r) => `http://${r.ip}:3000`),
+          gateway: [`${stack.baseUrl}/storagesvc`],
+        };
+        const runs: Run[] = [];
+        for (let round = 1; round <= ROUNDS; round++) {
+          // Rotated: no path always goes first.
+          const order = PATHS.map((_, i) => PATHS[(i + round - 1) % PATHS.length]!);
+          for (const { id: path } of order) {
+            for (const spreadId of SPREADS) {
+              const ids = spreadId === 'one' ? productIds.slice(0, 1) : productIds;
+              let run: Run;
+              if (path === 'bare') {
+                const { stdout } = await exec(process.execPath, [BARE_LOOP, `sqlite:${join(dir, `bare-${round}-${spreadId}.sqlite`)}`, String(seconds), String(ids.length)]);
+                const { placed, seconds: elapsed } = JSON.parse(stdout) as { placed: number; seconds: number };
+                run = { round, path, spread: spreadId, perSecond: placed / elapsed };
+              } else {
+                const connections = CONNECTIONS / bases[path].length;
+                const loads = await Promise.all(bases[path].map((base) => runOrderLoad({ base, productIds: ids, connections, durationSeconds: seconds })));
+                const failed: OrderLoadSummary['failed'] = {};
+                for (const load of loads) for (const [status, n] of Object.entries(load.failed)) failed[status] = (failed[status] ?? 0) + n;
+                const perSecond = loads.reduce((n, load) => n + load.placedPerSecond, 0);
+                run = { round, path, spread: spreadId, perSecond, p99: Math.max(...loads.map((load) => load.latencyMs.p99)), failed };
               }
+              process.stderr.write(`bench: orders: round ${round} ${path} ${spreadId}: ${round2(run.perSecond)} orders/s${run.p99 === undefined ? '' : `, p99 ${run.p99} ms`}${run.failed && Object.keys(run.failed).length ? `, failed ${JSON.stringify(run.failed)}` : ''}\n`);
+              runs.push(run);
             }
           }
-          return report(runs, seconds, sameDevice);
-        },
-        { production: true },
-      );
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
-  },
+        }
+        return report(runs, seconds, sameDevice);
+      },
+      { production: true },
+    ),
 };
 
 const round2 = (value: number) => round(value, 0);
@@ -125,10 +115,10 @@ function report(runs: Run[], seconds: number, sameDevice: boolean) {
 
   const table = [['orders on', 'path', 'orders/s (min / median / max)', 'vs bare loop (min / median / max)', 'p99 (median)']];
   for (const spreadId of SPREADS) {
-    for (const path of PATHS) {
+    for (const { id: path, label } of PATHS) {
       table.push([
         SPREAD_LABEL[spreadId],
-        PATH_LABEL[path],
+        label,
         range(rate(path, spreadId), fmt.rps),
         path === 'bare' ? '1' : ratioText(ratio(path, spreadId)),
         path === 'bare' ? '–' : fmt.ms(spread(of(path, spreadId).map((r) => r.p99 ?? NaN)).median),
@@ -150,9 +140,9 @@ function report(runs: Run[], seconds: number, sameDevice: boolean) {
       title: `Orders per second (${CONNECTIONS} connections; bar: median of ${ROUNDS} runs, line: min–max)`,
       yTitle: 'orders/s',
       bars: SPREADS.flatMap((spreadId) =>
-        PATHS.map((path) => {
-          const s = rate(path, spreadId);
-          return { label: SPREAD_LABEL[spreadId], series: PATH_LABEL[path], value: round(s.median), min: round(s.min), max: round(s.max) };
+        PATHS.map(({ id, label }) => {
+          const s = rate(id, spreadId);
+          return { label: SPREAD_LABEL[spreadId], series: label, value: round(s.median), min: round(s.min), max: round(s.max) };
         }),
       ),
     },

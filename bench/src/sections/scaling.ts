@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import { runLoad } from '../run-load.ts';
 import { measureCpu } from 'testkit/usage';
 import { withBenchStack } from '../stack.ts';
-import { benchSeconds, fmt, loadOptions, round } from '../suite/figures.ts';
+import { fmt, loadOptions, round } from '../suite/figures.ts';
 import type { LoadSummary } from '../summary.ts';
 import type { Section } from '../suite/section.ts';
 
@@ -64,8 +64,7 @@ export function bottleneck(cpu: CpuShares, cores: number): { total: number; capa
 export const section: Section = {
   id: 'scaling',
   title: 'Scaling: throughput with 1, 2, 3 storage replicas behind the gateway',
-  async run() {
-    const seconds = benchSeconds();
+  async run({ seconds }) {
     const cores = availableParallelism();
     return withBenchStack(REPLICAS[0]!, async (stack) => {
       const rows = [];

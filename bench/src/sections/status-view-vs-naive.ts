@@ -1,6 +1,4 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -9,7 +7,7 @@ import { runLoad } from '../run-load.ts';
 import { startServerProcess, type ServerProcess } from 'testkit/processes';
 import { imageDefaults } from '../stack.ts';
 import type { LoadSummary } from '../summary.ts';
-import { benchSeconds, fmt, loadOptions, round } from '../suite/figures.ts';
+import { fmt, loadOptions, round } from '../suite/figures.ts';
 import type { Section } from '../suite/section.ts';
 
 const exec = promisify(execFile);
@@ -44,8 +42,7 @@ async function waitForView(url: string, count: number): Promise<void> {
 export const section: Section = {
   id: 'status-view-vs-naive',
   title: '/status: event-fed view vs asking Docker on every request',
-  async run() {
-    const seconds = benchSeconds();
+  async run({ seconds, dir }) {
     // The labelled idle containers' image: NODE_IMAGE, else the air-gapped local/node:24 where it exists, else the official one.
     const image = process.env.NODE_IMAGE ?? imageDefaults().NODE_IMAGE ?? 'node:24-bookworm-slim';
     const project = `assembly-bench-status-${process.pid}`;
@@ -62,8 +59,6 @@ export const section: Section = {
         .then(removeContainers)
         .finally(() => process.kill(process.pid, signal));
     };
-    // Each process's stdout (a JSON log line per request) goes to a file, never a pipe this process must drain.
-    const logs = await mkdtemp(join(tmpdir(), 'bench-status-'));
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
 
@@ -73,8 +68,9 @@ export const section: Section = {
       // an idle one of this benchmark's project, without the assembly.app label, so it is not counted.
       const own = (await exec('docker', ['run', '-d', '--label', label, image, 'node', '-e', IDLE])).stdout.trim();
       const env = { HOSTNAME: own, LOG_LEVEL: 'info' };
-      processes.view = await startServerProcess(VIEW_ENTRY, env, { stdoutFile: join(logs, 'view.log') });
-      processes.naive = await startServerProcess(NAIVE_ENTRY, env, { stdoutFile: join(logs, 'naive.log') });
+      // Each process's stdout (a JSON log line per request) goes to a file, never a pipe this process must drain.
+      processes.view = await startServerProcess(VIEW_ENTRY, env, { stdoutFile: join(dir, 'view.log') });
+      processes.naive = await startServerProcess(NAIVE_ENTRY, env, { stdoutFile: join(dir, 'naive.log') });
 
       let started = 0;
       for (const count of COUNTS) {
@@ -106,7 +102,6 @@ export const section: Section = {
       process.off('SIGTERM', onSignal);
       await stopAll();
       await removeContainers();
-      await rm(logs, { recursive: true, force: true });
     }
 
     const rows = COUNTS.map((containers) => {

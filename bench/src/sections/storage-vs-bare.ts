@@ -1,5 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { availableParallelism, tmpdir } from 'node:os';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -10,27 +9,25 @@ import { runLoad } from '../run-load.ts';
 import { freePort, startServerProcess, type ServerProcess } from 'testkit/processes';
 import { getRaw, startStorageService } from '../server-process.ts';
 import type { LoadSummary } from '../summary.ts';
-import { benchSeconds, loadOptions, round, spread } from '../suite/figures.ts';
+import { loadOptions, ROUNDS, round, spread, WARM_UP_SECONDS } from '../suite/figures.ts';
 import type { Section } from '../suite/section.ts';
 
 const BARE_ENTRY = fileURLToPath(new URL('../bare-server.ts', import.meta.url));
 const KOA_ENTRY = fileURLToPath(new URL('../koa-server.ts', import.meta.url));
 const CONNECTIONS = 50;
-const ROUNDS = 3;
-const WARM_UP_SECONDS = 2;
-/**
- * `koa`: Koa and @koa/router answering the same fixed bytes, nothing else: what the framework alone costs.
- * `logged`: storage-service at LOG_LEVEL=debug, i.e. with a line for every read as well (at info, as in
- * production, a read that went well is logged by the gateway only): what that line costs.
- */
-const SERVERS = ['bare', 'koa', 'storage', 'logged'] as const;
-type Server = (typeof SERVERS)[number];
-const SERVER_LABEL: Record<Server, string> = {
+const SERVER_LABEL = {
   bare: 'bare node:http',
+  /** Koa and @koa/router answering the same fixed bytes, nothing else: what the framework alone costs. */
   koa: 'Koa and @koa/router alone',
   storage: 'storage-service',
+  /**
+   * storage-service at LOG_LEVEL=debug, i.e. with a line for every read as well (at info, as in production,
+   * a read that went well is logged by the gateway only): what that line costs.
+   */
   logged: 'storage-service, a line per read',
 };
+type Server = keyof typeof SERVER_LABEL;
+const SERVERS = Object.keys(SERVER_LABEL) as Server[];
 
 /** Orders per second placed, during the `writes` case, through a second storage-service process on the same database. */
 const WRITE_RATE = 100;
@@ -56,9 +53,7 @@ const load = (url: string, workload: 'read' | 'mixed', p: number, seconds: numbe
 export const section: Section = {
   id: 'storage-vs-bare',
   title: 'storage-service alone vs a bare node:http server',
-  run: async () => {
-    const seconds = benchSeconds();
-    const dir = await mkdtemp(join(tmpdir(), 'bench-storage-vs-bare-'));
+  run: async ({ seconds, dir }) => {
     const started: ServerProcess[] = [];
     try {
       // storage-service as production runs it; its stdout (one JSON line per request) goes to a file.
@@ -176,7 +171,6 @@ export const section: Section = {
       };
     } finally {
       for (const server of started.reverse()) await server.stop();
-      await rm(dir, { recursive: true, force: true });
     }
   },
 };

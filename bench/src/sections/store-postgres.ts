@@ -1,7 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { availableParallelism, tmpdir } from 'node:os';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -14,7 +13,7 @@ import { runLoad } from '../run-load.ts';
 import { startServerProcess, type ServerProcess } from 'testkit/processes';
 import { getRaw, startStorageService } from '../server-process.ts';
 import { containerCpuNs } from 'testkit/usage';
-import { benchSeconds, fmt, loadOptions, round, spread } from '../suite/figures.ts';
+import { fmt, loadOptions, ROUNDS, round, spread, WARM_UP_SECONDS } from '../suite/figures.ts';
 import type { Section } from '../suite/section.ts';
 
 const exec = promisify(execFile);
@@ -22,7 +21,6 @@ const BARE_LOOP = fileURLToPath(new URL('../bare-order-loop.ts', import.meta.url
 const BARE_SERVER = fileURLToPath(new URL('../bare-server.ts', import.meta.url));
 const BARE_PG_SERVER = fileURLToPath(new URL('../bare-pg-server.ts', import.meta.url));
 
-const ROUNDS = 3;
 /** Closed-loop orders on one replica, as in the orders section; the bare loop runs as many loops. */
 const ORDER_CONNECTIONS = 15;
 /** Closed-loop item reads, as in storage-vs-bare. */
@@ -34,14 +32,13 @@ const STOCK = 1_000_000_000;
 /** Orders per second, open loop, round-robin over LATENCY_REPLICAS replicas of one store, all of one product. */
 const LATENCY_RATE = 100;
 const LATENCY_REPLICAS = 3;
-const WARM_UP_SECONDS = 2;
 /** An item of the seeded data, read from both servers to check they answer the same bytes. */
 const ITEM = '/data/products/p-1001';
 const GOALS = { orders: 0.7, reads: 0.8, p99Ms: 20 };
 
-const STORES = ['sqlite', 'postgres'] as const;
-type StoreId = (typeof STORES)[number];
-const STORE_LABEL: Record<StoreId, string> = { sqlite: 'SQLite', postgres: 'PostgreSQL' };
+const STORE_LABEL = { sqlite: 'SQLite', postgres: 'PostgreSQL' };
+type StoreId = keyof typeof STORE_LABEL;
+const STORES = Object.keys(STORE_LABEL) as StoreId[];
 const CASES = ['orders', 'reads', 'latency'] as const;
 type CaseId = (typeof CASES)[number];
 
@@ -74,9 +71,7 @@ type Figures = Pick<Run, 'operations' | 'perSecond' | 'p50' | 'p99' | 'failed'>;
 export const section: Section = {
   id: 'store-postgres',
   title: 'PostgreSQL and SQLite stores side by side: one replica against the bare store, and order latency over three replicas',
-  run: async () => {
-    const seconds = benchSeconds();
-    const dir = await mkdtemp(join(tmpdir(), 'bench-store-postgres-'));
+  run: async ({ seconds, dir }) => {
     const started: ServerProcess[] = [];
     let postgres: PostgresServer | undefined;
     try {
@@ -226,7 +221,6 @@ export const section: Section = {
     } finally {
       for (const child of started) await child.stop();
       await postgres?.stop();
-      await rm(dir, { recursive: true, force: true });
     }
   },
 };

@@ -1,5 +1,10 @@
 import { DEFAULTS, type LoadOptions } from '../options.ts';
 
+/** Rounds of a side-by-side comparison: the fewest that give a min, a median and a max. */
+export const ROUNDS = 3;
+/** Seconds of load before each measured one, so that every server is measured warm (compiled code, pools, caches). */
+export const WARM_UP_SECONDS = 2;
+
 /** Seconds per measured load (BENCH_SECONDS, default 10). */
 export function benchSeconds(): number {
   const value = Number(process.env.BENCH_SECONDS || 10);

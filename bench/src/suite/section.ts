@@ -34,9 +34,15 @@ export interface SectionResult {
   data: unknown;
 }
 
+/** What the runner gives a section: how long each measured load runs, and a folder of its own for files, removed after. */
+export interface SectionRun {
+  seconds: number;
+  dir: string;
+}
+
 /** A section of the suite: `run` starts and stops whatever it needs and measures. */
 export interface Section {
   id: string;
   title: string;
-  run: () => Promise<Omit<SectionResult, 'id' | 'title' | 'measuredAt' | 'command' | 'environment'>>;
+  run: (context: SectionRun) => Promise<Omit<SectionResult, 'id' | 'title' | 'measuredAt' | 'command' | 'environment'>>;
 }

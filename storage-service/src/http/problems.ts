@@ -14,43 +14,43 @@ function problem(status: number, kind: string, title: string, detail: string, ex
 export function storeProblem(err: unknown, prefix: string): HttpProblem | undefined {
   const noPartition = (partitionKey: string) =>
     problem(404, 'partition-not-found', 'Partition not found', `There is no partition "${partitionKey}". GET ${prefix}/data lists the partitions.`, { partitionKey });
-  if (err instanceof refusals.PartitionNotFound) return noPartition(err.partitionKey);
+  if (err instanceof refusals.PartitionNotFound) return noPartition(err.facts.partitionKey);
   if (err instanceof refusals.ItemNotFound) {
-    const { partitionKey, id } = err;
-    if (!err.partitionExists) return noPartition(partitionKey);
+    const { partitionKey, id, partitionExists } = err.facts;
+    if (!partitionExists) return noPartition(partitionKey);
     return problem(404, 'item-not-found', 'Item not found', `Partition "${partitionKey}" has no item "${id}". GET ${prefix}/data/${partitionKey} lists its ids.`, { partitionKey, id });
   }
   if (err instanceof refusals.OrderNotFound) {
-    return problem(404, 'order-not-found', 'Order not found', `There is no order ${err.orderId}. GET ${prefix}/orders lists them.`, { orderId: err.orderId });
+    return problem(404, 'order-not-found', 'Order not found', `There is no order ${err.facts.orderId}. GET ${prefix}/orders lists them.`, err.facts);
   }
   if (err instanceof refusals.PreconditionFailed) {
-    const { partitionKey, id } = err;
+    const { partitionKey, id, current } = err.facts;
     const detail =
-      err.current === undefined
+      current === undefined
         ? `Item "${id}" of partition "${partitionKey}" does not exist, and the request's If-Match requires it to.`
         : `Item "${id}" of partition "${partitionKey}" is not in the state the request's If-Match or If-None-Match requires; GET it for its current ETag.`;
     return problem(412, 'precondition-failed', 'Precondition Failed', detail, { partitionKey, id });
   }
   if (err instanceof refusals.UnknownCursor) {
-    const { partitionKey, after } = err;
+    const { partitionKey, after } = err.facts;
     const detail = `Partition "${partitionKey}" has no item "${after}" to page after: pass the "next" of the previous page, or no "after" for the first page.`;
-    return problem(400, 'unknown-cursor', 'Bad Request', detail, { partitionKey, after });
+    return problem(400, 'unknown-cursor', 'Bad Request', detail, err.facts);
   }
   if (err instanceof refusals.ProductNotFound) {
-    return problem(404, 'product-not-found', 'Product not found', `There is no product "${err.productId}". GET ${prefix}/data/products lists them.`, { productId: err.productId });
+    return problem(404, 'product-not-found', 'Product not found', `There is no product "${err.facts.productId}". GET ${prefix}/data/products lists them.`, err.facts);
   }
   if (err instanceof refusals.OutOfStock) {
-    const { productId, requested, available } = err;
+    const { productId, requested, available } = err.facts;
     const detail = `Product "${productId}" has ${available} in stock; ${requested} were ordered. Nothing was taken.`;
-    return problem(409, 'out-of-stock', 'Out of stock', detail, { productId, requested, available });
+    return problem(409, 'out-of-stock', 'Out of stock', detail, err.facts);
   }
   if (err instanceof refusals.IdempotencyKeyReused) {
-    const detail = `Idempotency-Key "${err.key}" was already used on this route for a request with another body. Use a new key for a new request.`;
-    return problem(422, 'idempotency-key-reused', 'Unprocessable Content', detail, { idempotencyKey: err.key });
+    const detail = `Idempotency-Key "${err.facts.key}" was already used on this route for a request with another body. Use a new key for a new request.`;
+    return problem(422, 'idempotency-key-reused', 'Unprocessable Content', detail, { idempotencyKey: err.facts.key });
   }
   if (err instanceof refusals.IdempotencyKeyInFlight) {
-    const detail = `A request with Idempotency-Key "${err.key}" is being processed right now. Retry shortly: you will get its answer.`;
-    return problem(409, 'idempotency-key-in-flight', 'Conflict', detail, { idempotencyKey: err.key }, retryShortly);
+    const detail = `A request with Idempotency-Key "${err.facts.key}" is being processed right now. Retry shortly: you will get its answer.`;
+    return problem(409, 'idempotency-key-in-flight', 'Conflict', detail, { idempotencyKey: err.facts.key }, retryShortly);
   }
   if (err instanceof refusals.StoreUnavailable) {
     const detail = 'The store cannot serve this request right now. A write that answers this may not have happened; retry it with the same Idempotency-Key.';

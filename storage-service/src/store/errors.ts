@@ -8,102 +8,71 @@ export class StoreError extends Error {
   override name = 'StoreError';
 }
 
-export class PartitionNotFound extends StoreError {
-  readonly partitionKey: string;
+/** A refusal about particular things (a partition, an item, a product, a key): `facts` names them, for the answer to the client. */
+export class StoreRefusal<Facts extends object> extends StoreError {
+  readonly facts: Facts;
 
-  constructor(partitionKey: string) {
-    super(`there is no partition "${partitionKey}"`);
-    this.partitionKey = partitionKey;
+  constructor(message: string, facts: Facts) {
+    super(message);
+    this.facts = facts;
   }
 }
 
-export class ItemNotFound extends StoreError {
-  readonly partitionKey: string;
-  readonly id: string;
-  readonly partitionExists: boolean;
-
-  constructor(partitionKey: string, id: string, partitionExists: boolean) {
-    super(`partition "${partitionKey}" has no item "${id}"`);
-    this.partitionKey = partitionKey;
-    this.id = id;
-    this.partitionExists = partitionExists;
+export class PartitionNotFound extends StoreRefusal<{ partitionKey: string }> {
+  constructor(facts: PartitionNotFound['facts']) {
+    super(`there is no partition "${facts.partitionKey}"`, facts);
   }
 }
 
-export class OrderNotFound extends StoreError {
-  readonly orderId: number;
-
-  constructor(orderId: number) {
-    super(`there is no order ${orderId}`);
-    this.orderId = orderId;
+export class ItemNotFound extends StoreRefusal<{ partitionKey: string; id: string; partitionExists: boolean }> {
+  constructor(facts: ItemNotFound['facts']) {
+    super(`partition "${facts.partitionKey}" has no item "${facts.id}"`, facts);
   }
 }
 
-export class PreconditionFailed extends StoreError {
-  readonly partitionKey: string;
-  readonly id: string;
-  /** The item's current entity tag; undefined when it does not exist. */
-  readonly current: string | undefined;
+export class OrderNotFound extends StoreRefusal<{ orderId: number }> {
+  constructor(facts: OrderNotFound['facts']) {
+    super(`there is no order ${facts.orderId}`, facts);
+  }
+}
 
-  constructor(partitionKey: string, id: string, current: string | undefined) {
-    super(`the preconditions on item "${id}" of partition "${partitionKey}" do not hold`);
-    this.partitionKey = partitionKey;
-    this.id = id;
-    this.current = current;
+/** `current`: the item's entity tag; undefined when it does not exist. */
+export class PreconditionFailed extends StoreRefusal<{ partitionKey: string; id: string; current: string | undefined }> {
+  constructor(facts: PreconditionFailed['facts']) {
+    super(`the preconditions on item "${facts.id}" of partition "${facts.partitionKey}" do not hold`, facts);
   }
 }
 
 /** A page asked to start after an id the partition does not hold. */
-export class UnknownCursor extends StoreError {
-  readonly partitionKey: string;
-  readonly after: string;
-
-  constructor(partitionKey: string, after: string) {
-    super(`partition "${partitionKey}" has no item "${after}" to page after`);
-    this.partitionKey = partitionKey;
-    this.after = after;
+export class UnknownCursor extends StoreRefusal<{ partitionKey: string; after: string }> {
+  constructor(facts: UnknownCursor['facts']) {
+    super(`partition "${facts.partitionKey}" has no item "${facts.after}" to page after`, facts);
   }
 }
 
-export class ProductNotFound extends StoreError {
-  readonly productId: string;
-
-  constructor(productId: string) {
-    super(`there is no product "${productId}"`);
-    this.productId = productId;
+export class ProductNotFound extends StoreRefusal<{ productId: string }> {
+  constructor(facts: ProductNotFound['facts']) {
+    super(`there is no product "${facts.productId}"`, facts);
   }
 }
 
-export class OutOfStock extends StoreError {
-  readonly productId: string;
-  readonly requested: number;
-  readonly available: number;
-
-  constructor(productId: string, requested: number, available: number) {
-    super(`product "${productId}" has ${available} in stock, ${requested} requested`);
-    this.productId = productId;
-    this.requested = requested;
-    this.available = available;
+export class OutOfStock extends StoreRefusal<{ productId: string; requested: number; available: number }> {
+  constructor(facts: OutOfStock['facts']) {
+    super(`product "${facts.productId}" has ${facts.available} in stock, ${facts.requested} requested`, facts);
   }
 }
 
 /** An idempotency key already used, for the same operation, with a different request. */
-export class IdempotencyKeyReused extends StoreError {
-  readonly key: string;
-
-  constructor(key: string) {
-    super(`idempotency key "${key}" was used for a different request`);
-    this.key = key;
+export class IdempotencyKeyReused extends StoreRefusal<{ key: string }> {
+  constructor(facts: IdempotencyKeyReused['facts']) {
+    super(`idempotency key "${facts.key}" was used for a different request`, facts);
   }
 }
 
 /** Another request with the same key is being written right now; its result is kept once it commits. */
-export class IdempotencyKeyInFlight extends StoreError {
-  readonly key: string;
-
-  constructor(key: string) {
-    super(`a request with idempotency key "${key}" is in flight`);
-    this.key = key;
+export class IdempotencyKeyInFlight extends StoreRefusal<{ key: string }> {
+  constructor(facts: IdempotencyKeyInFlight['facts']) {
+    super(`a request with idempotency key "${facts.key}" is in flight`, facts);
   }
 }
 

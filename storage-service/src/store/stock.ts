@@ -10,7 +10,7 @@ export function stockOf(product: JsonObject): number {
 /** The product once `quantity` is taken from its stock, or OutOfStock (and nothing changes). */
 export function takeFromStock(productId: string, product: JsonObject, quantity: number): { product: JsonObject; remaining: number } {
   const available = stockOf(product);
-  if (available < quantity) throw new OutOfStock(productId, quantity, available);
+  if (available < quantity) throw new OutOfStock({ productId, requested: quantity, available });
   const remaining = available - quantity;
   // Spread, not assignment into a copy: an own `__proto__` key of the stored JSON stays an ordinary key.
   return { product: { ...product, quantity: remaining }, remaining };

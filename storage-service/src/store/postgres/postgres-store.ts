@@ -190,8 +190,8 @@ class PostgresStore implements Store {
       values: [partitionKey, after ?? null, limit + 1],
     });
     const { partition_exists: partitionExists, cursor_exists: cursorExists, ids: found } = rows[0] as { partition_exists: boolean; cursor_exists: boolean; ids: string[] };
-    if (!partitionExists) throw new PartitionNotFound(partitionKey);
-    if (after !== undefined && !cursorExists) throw new UnknownCursor(partitionKey, after);
+    if (!partitionExists) throw new PartitionNotFound({ partitionKey });
+    if (after !== undefined && !cursorExists) throw new UnknownCursor({ partitionKey, after });
     const ids = found.slice(0, limit);
     return serialise({ partition: partitionKey, ids, next: found.length > limit ? ids.at(-1) : null });
   }
@@ -201,7 +201,7 @@ class PostgresStore implements Store {
     const row = rows[0] as { body: string; etag: string } | undefined;
     if (row) return { bytes: Buffer.from(row.body), etag: row.etag };
     const exists = await this.#db.query(named('partitionExists', [partitionKey]));
-    throw new ItemNotFound(partitionKey, id, exists.rows[0].exists as boolean);
+    throw new ItemNotFound({ partitionKey, id, partitionExists: exists.rows[0].exists as boolean });
   }
 
   async putItem(partitionKey: string, id: string, object: JsonObject, preconditions: Preconditions): Promise<PutResult> {
@@ -210,7 +210,7 @@ class PostgresStore implements Store {
     for (let attempt = 1; ; attempt++) {
       const result = await this.#db.transaction(async (query) => {
         const current = (await query(named('itemForUpdate', [partitionKey, id]))).rows[0] as { etag: string } | undefined;
-        if (!preconditionsHold(current?.etag, preconditions)) throw new PreconditionFailed(partitionKey, id, current?.etag);
+        if (!preconditionsHold(current?.etag, preconditions)) throw new PreconditionFailed({ partitionKey, id, current: current?.etag });
         if (current) {
           await query(named('updateItem', [partitionKey, id, item.bytes.toString(), item.etag, stock]));
           return { created: false, item };
@@ -227,8 +227,8 @@ class PostgresStore implements Store {
     await this.#db.transaction(async (query) => {
       const current = (await query(named('itemForUpdate', [partitionKey, id]))).rows[0] as { etag: string } | undefined;
       // RFC 9110 §13.2.1: preconditions are ignored when the answer without them would not be a 2xx.
-      if (!current) throw new ItemNotFound(partitionKey, id, (await query(named('partitionExists', [partitionKey]))).rows[0].exists as boolean);
-      if (!preconditionsHold(current.etag, preconditions)) throw new PreconditionFailed(partitionKey, id, current.etag);
+      if (!current) throw new ItemNotFound({ partitionKey, id, partitionExists: (await query(named('partitionExists', [partitionKey]))).rows[0].exists as boolean });
+      if (!preconditionsHold(current.etag, preconditions)) throw new PreconditionFailed({ partitionKey, id, current: current.etag });
       await query({ name: 'deleteItem', text: 'DELETE FROM items WHERE partition_key = $1 AND id = $2', values: [partitionKey, id] });
       const dropped = await query({ name: 'dropLastOfPartition', text: 'DELETE FROM partitions WHERE key = $1 AND items = 1', values: [partitionKey] });
       if (dropped.rowCount === 0) await query({ name: 'countItemOut', text: 'UPDATE partitions SET items = items - 1 WHERE key = $1', values: [partitionKey] });
@@ -252,8 +252,8 @@ class PostgresStore implements Store {
       const taken = (await query(named('takeStock', [productId, quantity]))).rows[0] as { body: string } | undefined;
       if (!taken) {
         const row = (await query(named('stock', [productId]))).rows[0] as { stock: number | null } | undefined;
-        if (!row) throw new ProductNotFound(productId);
-        throw new OutOfStock(productId, quantity, row.stock ?? 0);
+        if (!row) throw new ProductNotFound({ productId });
+        throw new OutOfStock({ productId, requested: quantity, available: row.stock ?? 0 });
       }
       const { product, remaining } = takeFromStock(productId, JSON.parse(taken.body) as JsonObject, quantity);
       const item = serialise(product);
@@ -268,7 +268,7 @@ class PostgresStore implements Store {
 
   async order(orderId: number): Promise<StoredBody> {
     const { rows } = await this.#db.query(named('order', [orderId]));
-    if (rows.length === 0) throw new OrderNotFound(orderId);
+    if (rows.length === 0) throw new OrderNotFound({ orderId });
     return serialise(toOrder(rows[0] as OrderRow));
   }
 
@@ -318,14 +318,14 @@ class PostgresStore implements Store {
         const { key, fingerprint } = idempotencyKey;
         const waitUntil = performance.now() + KEY_IN_FLIGHT_WAIT_MS;
         while ((await query(named('keyInFlight', [scope, key]))).rows[0].in_flight) {
-          if (performance.now() >= waitUntil) throw new IdempotencyKeyInFlight(key);
+          if (performance.now() >= waitUntil) throw new IdempotencyKeyInFlight({ key });
           await sleep(KEY_POLL_MS);
         }
         const now = this.#now();
         const claimed = await query(named('claimKey', [scope, key, fingerprint, now + this.#ttlMs, now]));
         if (claimed.rowCount === 0) {
           const row = (await query(named('keptResult', [scope, key]))).rows[0] as { fingerprint: string; result: string };
-          if (row.fingerprint !== fingerprint) throw new IdempotencyKeyReused(key);
+          if (row.fingerprint !== fingerprint) throw new IdempotencyKeyReused({ key });
           return { result: kept.decode(row.result), replayed: true };
         }
       }

@@ -100,7 +100,7 @@ class SqliteStore implements Store {
         let from = 0;
         if (after !== undefined) {
           const cursor = this.#sql.itemSeq.get(partitionKey, after) as { seq: number } | undefined;
-          if (!cursor) throw new UnknownCursor(partitionKey, after);
+          if (!cursor) throw new UnknownCursor({ partitionKey, after });
           from = cursor.seq;
         }
         // One more than asked, to know whether a next page exists.
@@ -109,7 +109,7 @@ class SqliteStore implements Store {
         return serialise({ partition: partitionKey, ids, next: rows.length > limit ? ids.at(-1) : null });
       }),
     );
-    if (!page) throw new PartitionNotFound(partitionKey);
+    if (!page) throw new PartitionNotFound({ partitionKey });
     return page;
   }
 
@@ -118,7 +118,7 @@ class SqliteStore implements Store {
       const row = this.#sql.item.get(partitionKey, id) as ItemRow | undefined;
       return row && { bytes: Buffer.from(row.body), etag: row.etag };
     });
-    if (!item) throw new ItemNotFound(partitionKey, id, this.#sql.partitionExists.get(partitionKey) !== undefined);
+    if (!item) throw new ItemNotFound({ partitionKey, id, partitionExists: this.#sql.partitionExists.get(partitionKey) !== undefined });
     return item;
   }
 
@@ -127,7 +127,7 @@ class SqliteStore implements Store {
     const item = serialiseItem(id, object);
     return this.#write(() => {
       const current = this.#sql.item.get(partitionKey, id) as ItemRow | undefined;
-      if (!preconditionsHold(current?.etag, preconditions)) throw new PreconditionFailed(partitionKey, id, current?.etag);
+      if (!preconditionsHold(current?.etag, preconditions)) throw new PreconditionFailed({ partitionKey, id, current: current?.etag });
       if (current) this.#sql.updateItem.run(item.bytes.toString(), item.etag, partitionKey, id);
       else this.#insertItem(partitionKey, id, item);
       return { created: !current, item };
@@ -138,8 +138,8 @@ class SqliteStore implements Store {
     this.#write(() => {
       const current = this.#sql.item.get(partitionKey, id) as ItemRow | undefined;
       // RFC 9110 §13.2.1: preconditions are ignored when the answer without them would not be a 2xx.
-      if (!current) throw new ItemNotFound(partitionKey, id, this.#sql.partitionExists.get(partitionKey) !== undefined);
-      if (!preconditionsHold(current.etag, preconditions)) throw new PreconditionFailed(partitionKey, id, current.etag);
+      if (!current) throw new ItemNotFound({ partitionKey, id, partitionExists: this.#sql.partitionExists.get(partitionKey) !== undefined });
+      if (!preconditionsHold(current.etag, preconditions)) throw new PreconditionFailed({ partitionKey, id, current: current.etag });
       this.#sql.deleteItem.run(partitionKey, id);
       if (this.#sql.dropLastOfPartition.run(partitionKey).changes === 0) this.#sql.countItemOut.run(partitionKey);
     });
@@ -158,7 +158,7 @@ class SqliteStore implements Store {
   async placeOrder(productId: string, quantity: number, idempotencyKey?: IdempotencyKey): Promise<OrderResult> {
     const { result, replayed } = this.#idempotentWrite(idempotencyScope.orders, idempotencyKey, keptOrder, () => {
       const row = this.#sql.item.get(PRODUCTS_PARTITION, productId) as ItemRow | undefined;
-      if (!row) throw new ProductNotFound(productId);
+      if (!row) throw new ProductNotFound({ productId });
       const { product, remaining } = takeFromStock(productId, JSON.parse(row.body) as JsonObject, quantity);
       const item = serialise(product);
       this.#sql.updateItem.run(item.bytes.toString(), item.etag, PRODUCTS_PARTITION, productId);
@@ -178,7 +178,7 @@ class SqliteStore implements Store {
       const row = this.#sql.order.get(orderId) as OrderRow | undefined;
       return row && serialise(toOrder(row));
     });
-    if (!order) throw new OrderNotFound(orderId);
+    if (!order) throw new OrderNotFound({ orderId });
     return order;
   }
 
@@ -235,7 +235,7 @@ class SqliteStore implements Store {
       if (idempotencyKey) {
         const row = this.#sql.keptResult.get(scope, idempotencyKey.key, this.#now()) as KeptResultRow | undefined;
         if (row) {
-          if (row.fingerprint !== idempotencyKey.fingerprint) throw new IdempotencyKeyReused(idempotencyKey.key);
+          if (row.fingerprint !== idempotencyKey.fingerprint) throw new IdempotencyKeyReused({ key: idempotencyKey.key });
           return { result: kept.decode(row.result), replayed: true };
         }
       }
