@@ -79,18 +79,10 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
+/** Every option takes a value, but --help. */
+const VALUE_OPTIONS = ['workload', 'connections', 'duration', 'amount', 'rate', 'url', 'prefix', 'p', 'timeout', 'json', 'partition'] as const;
 const SPEC = {
-  workload: { type: 'string' },
-  connections: { type: 'string' },
-  duration: { type: 'string' },
-  amount: { type: 'string' },
-  rate: { type: 'string' },
-  url: { type: 'string' },
-  prefix: { type: 'string' },
-  p: { type: 'string' },
-  timeout: { type: 'string' },
-  json: { type: 'string' },
-  partition: { type: 'string' },
+  ...(Object.fromEntries(VALUE_OPTIONS.map((name) => [name, { type: 'string' }])) as Record<(typeof VALUE_OPTIONS)[number], { type: 'string' }>),
   help: { type: 'boolean' },
 } as const;
 

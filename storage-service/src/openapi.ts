@@ -1,6 +1,7 @@
 import { openApiDocument, responseDeclarations } from 'service-kit/openapi';
 import { PROBLEM_CONTENT_TYPE, ProblemSchema } from 'service-kit/problem';
 import { z } from 'zod';
+import type { ZodOpenApiOperationObject, ZodOpenApiParameters, ZodOpenApiResponsesObject } from 'zod-openapi';
 import {
   Faults,
   Health,
@@ -78,6 +79,23 @@ const readErrors = {
   '503': storeUnavailable,
 };
 
+/**
+ * A read of stored data: its answer with the ETag (200), 304 when the client's copy is current, the
+ * read's own refusals, and what every read may answer.
+ */
+function storedRead(
+  summary: string,
+  params: Pick<ZodOpenApiParameters, 'path' | 'query'>,
+  answer: ReturnType<typeof stored>,
+  refusals: ZodOpenApiResponsesObject = {},
+): ZodOpenApiOperationObject {
+  return {
+    summary,
+    requestParams: { ...params, header: ConditionalReadHeaders },
+    responses: { '200': answer, '304': notModified, ...refusals, ...readErrors },
+  };
+}
+
 /** The answers every write may give besides its own. */
 function writeErrors(bodyLimitBytes: number) {
   return {
@@ -113,66 +131,48 @@ export function buildOpenApiDocument(options: { faultsEnabled: boolean; bodyLimi
     },
   };
   const writeProblems = writeErrors(options.bodyLimitBytes);
+  /** A write with a JSON body: its own answers, then what every write may answer. */
+  const jsonWrite = (summary: string, requestParams: ZodOpenApiParameters, body: z.ZodType, responses: ZodOpenApiResponsesObject): ZodOpenApiOperationObject => ({
+    summary,
+    requestParams,
+    requestBody: { required: true, content: { 'application/json': { schema: body } } },
+    responses: { ...responses, ...writeProblems },
+  });
   return openApiDocument(
     'storage-service',
     'A storage replica. Every replica uses the same store (one SQLite file, or one PostgreSQL database): a write through one is read through any other. ' +
       'Reads answer strong ETags (304 on If-None-Match); writes take If-Match / If-None-Match; every POST takes an Idempotency-Key.',
     {
       '/data': {
-        get: {
-          summary: 'List partitions',
-          requestParams: { header: ConditionalReadHeaders },
-          responses: { '200': stored('Partition keys, oldest partition first.', PartitionList), '304': notModified, ...readErrors },
-        },
+        get: storedRead('List partitions', {}, stored('Partition keys, oldest partition first.', PartitionList)),
       },
       '/data/{partitionKey}': {
-        get: {
-          summary: 'List the ids in a partition, a page at a time',
-          requestParams: { path: PartitionParams, query: PartitionPageQuery, header: ConditionalReadHeaders },
-          responses: {
-            '200': stored('Ids of the partition in insertion order, and the `after` of the next page.', PartitionIndex),
-            '304': notModified,
+        get: storedRead(
+          'List the ids in a partition, a page at a time',
+          { path: PartitionParams, query: PartitionPageQuery },
+          stored('Ids of the partition in insertion order, and the `after` of the next page.', PartitionIndex),
+          {
             '400': stateDependent(problem('Malformed partition key, limit or after; or an `after` the partition does not hold (any more).')),
             '404': problem('Unknown partition.'),
-            ...readErrors,
           },
-        },
-        post: {
-          summary: 'Append an object under a new id (a message log)',
-          requestParams: { path: PartitionParams, header: IdempotencyHeaders },
-          requestBody: { required: true, content: { 'application/json': { schema: NewItemBody } } },
-          responses: {
-            '201': created('Appended: the stored object, with the id the service assigned.', StoredItem),
-            '400': problem('Malformed partition key, Idempotency-Key or JSON; a body that is not an object, or that has an `id`.'),
-            ...idempotencyErrors,
-            ...writeProblems,
-          },
-        },
+        ),
+        post: jsonWrite('Append an object under a new id (a message log)', { path: PartitionParams, header: IdempotencyHeaders }, NewItemBody, {
+          '201': created('Appended: the stored object, with the id the service assigned.', StoredItem),
+          '400': problem('Malformed partition key, Idempotency-Key or JSON; a body that is not an object, or that has an `id`.'),
+          ...idempotencyErrors,
+        }),
       },
       '/data/{partitionKey}/{id}': {
-        get: {
-          summary: 'Read one stored object',
-          requestParams: { path: ItemParams, header: ConditionalReadHeaders },
-          responses: {
-            '200': stored('The stored object.', StoredItem),
-            '304': notModified,
-            '400': problem('Malformed partition key or id.'),
-            '404': problem('Unknown partition or id.'),
-            ...readErrors,
-          },
-        },
-        put: {
-          summary: 'Create or replace one object',
-          requestParams: { path: ItemParams, header: ConditionalWriteHeaders },
-          requestBody: { required: true, content: { 'application/json': { schema: ItemBody } } },
-          responses: {
-            '200': stored('Replaced: the stored object.', StoredItem),
-            '201': stored('Created: the stored object.', StoredItem),
-            '400': problem('Malformed partition key, id or JSON; a body that is not an object, or whose `id` is not the id of the path.'),
-            '412': stateDependent(problem('If-Match or If-None-Match does not hold; nothing was written.')),
-            ...writeProblems,
-          },
-        },
+        get: storedRead('Read one stored object', { path: ItemParams }, stored('The stored object.', StoredItem), {
+          '400': problem('Malformed partition key or id.'),
+          '404': problem('Unknown partition or id.'),
+        }),
+        put: jsonWrite('Create or replace one object', { path: ItemParams, header: ConditionalWriteHeaders }, ItemBody, {
+          '200': stored('Replaced: the stored object.', StoredItem),
+          '201': stored('Created: the stored object.', StoredItem),
+          '400': problem('Malformed partition key, id or JSON; a body that is not an object, or whose `id` is not the id of the path.'),
+          '412': stateDependent(problem('If-Match or If-None-Match does not hold; nothing was written.')),
+        }),
         delete: {
           summary: 'Delete one object (the partition goes with its last one)',
           requestParams: { path: ItemParams, header: ConditionalDeleteHeaders },
@@ -187,11 +187,11 @@ export function buildOpenApiDocument(options: { faultsEnabled: boolean; bodyLimi
         },
       },
       '/orders': {
-        post: {
-          summary: "Order a product: take from its stock and append to the order log, at once or not at all",
-          requestParams: { header: IdempotencyHeaders },
-          requestBody: { required: true, content: { 'application/json': { schema: OrderRequest } } },
-          responses: {
+        post: jsonWrite(
+          'Order a product: take from its stock and append to the order log, at once or not at all',
+          { header: IdempotencyHeaders },
+          OrderRequest,
+          {
             '201': created('Ordered: the order, with the stock that remains.', Order),
             '400': problem('Malformed JSON or Idempotency-Key; missing or unknown fields; a quantity that is not an integer of at least 1.'),
             '404': problem('No such product in the `products` partition.'),
@@ -200,32 +200,20 @@ export function buildOpenApiDocument(options: { faultsEnabled: boolean; bodyLimi
                 'Or a request with the same Idempotency-Key is still in progress (`Retry-After`; only with PostgreSQL).',
             ),
             '422': idempotencyErrors['422'],
-            ...writeProblems,
           },
-        },
-        get: {
-          summary: 'The order log, a page at a time',
-          requestParams: { query: OrdersQuery, header: ConditionalReadHeaders },
-          responses: {
-            '200': stored('Orders in the order they were placed, and the `after` of the next page.', OrderPage),
-            '304': notModified,
-            '400': problem('Malformed limit or after.'),
-            ...readErrors,
-          },
-        },
+        ),
+        get: storedRead(
+          'The order log, a page at a time',
+          { query: OrdersQuery },
+          stored('Orders in the order they were placed, and the `after` of the next page.', OrderPage),
+          { '400': problem('Malformed limit or after.') },
+        ),
       },
       '/orders/{orderId}': {
-        get: {
-          summary: 'Read one order',
-          requestParams: { path: OrderParams, header: ConditionalReadHeaders },
-          responses: {
-            '200': stored('The order.', Order),
-            '304': notModified,
-            '400': problem('The order id is not a positive integer.'),
-            '404': problem('No such order.'),
-            ...readErrors,
-          },
-        },
+        get: storedRead('Read one order', { path: OrderParams }, stored('The order.', Order), {
+          '400': problem('The order id is not a positive integer.'),
+          '404': problem('No such order.'),
+        }),
       },
       '/healthz': {
         get: {

@@ -254,27 +254,21 @@ function report(runs: Run[], seconds: number) {
   const readsGoal = verdict(ratios('reads', 'postgres'), (v) => v >= GOALS.reads);
   const latencyGoal = verdict(of('latency', 'postgres').map((r) => r.p99), (v) => v <= GOALS.p99Ms);
 
+  /** A case measured against its bare counterpart: rates, their ratio, the goal (PostgreSQL's only) and the CPU per operation. */
+  const comparedRow = (caseId: 'orders' | 'reads', store: StoreId, label: string, goal: string) => [
+    label,
+    STORE_LABEL[store],
+    rate(caseId, store),
+    rate(caseId, store, 'bare'),
+    ratioText(caseId, store),
+    store === 'postgres' ? goal : '–',
+    `${cpuText(caseId, store)} · ${cpuText(caseId, store, 'bare')}`,
+  ];
   const table = [
     ['case', 'store', 'storage-service (min / median / max)', 'bare (min / median / max)', 'service / bare (min / median / max)', 'goal (PostgreSQL)', 'CPU per operation (median): service · bare'],
     ...STORES.flatMap((store) => [
-      [
-        `orders/s, one replica, ${ORDER_CONNECTIONS} connections, ${PRODUCTS} products`,
-        STORE_LABEL[store],
-        rate('orders', store),
-        rate('orders', store, 'bare'),
-        ratioText('orders', store),
-        store === 'postgres' ? `≥ ${GOALS.orders}: ${ordersGoal}` : '–',
-        `${cpuText('orders', store)} · ${cpuText('orders', store, 'bare')}`,
-      ],
-      [
-        `item reads/s, one replica, ${READ_CONNECTIONS} connections`,
-        STORE_LABEL[store],
-        rate('reads', store),
-        rate('reads', store, 'bare'),
-        ratioText('reads', store),
-        store === 'postgres' ? `≥ ${GOALS.reads}: ${readsGoal}` : '–',
-        `${cpuText('reads', store)} · ${cpuText('reads', store, 'bare')}`,
-      ],
+      comparedRow('orders', store, `orders/s, one replica, ${ORDER_CONNECTIONS} connections, ${PRODUCTS} products`, `≥ ${GOALS.orders}: ${ordersGoal}`),
+      comparedRow('reads', store, `item reads/s, one replica, ${READ_CONNECTIONS} connections`, `≥ ${GOALS.reads}: ${readsGoal}`),
       [
         `order latency, ${LATENCY_REPLICAS} replicas, ${LATENCY_RATE} orders/s on one product`,
         STORE_LABEL[store],
