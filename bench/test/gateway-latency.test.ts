@@ -1,21 +1,8 @@
 import test from 'ava';
 import { spread } from '../src/suite/figures.ts';
-import { addedP99, formatSpread, latencySpread, percentileOf, runFigures, type Run } from '../src/sections/gateway-latency.ts';
+import { addedP99, formatSpread, latencySpread, runFigures, type Run } from '../src/sections/gateway-latency.ts';
 
 // The pure parts of the gateway-latency section; never timings, no Docker.
-
-test('percentileOf: nearest rank over unsorted values, input untouched', (t) => {
-  const values = Array.from({ length: 1000 }, (_, i) => 1000 - i); // 1000 … 1
-  t.is(percentileOf(values, 50), 500);
-  t.is(percentileOf(values, 99), 990);
-  t.is(percentileOf(values, 99.9), 999);
-  t.is(percentileOf(values, 100), 1000);
-  t.is(values[0], 1000);
-  // 1,500 samples (15 s at 100 req/s): p99.9 is the second largest, not the maximum.
-  const samples = Array.from({ length: 1500 }, (_, i) => i + 1);
-  t.is(percentileOf(samples, 99.9), 1499);
-  t.true(Number.isNaN(percentileOf([], 99)));
-});
 
 test('spread: min, median and max; the mean of the middle two for an even count', (t) => {
   t.deepEqual(spread([3, 1, 2]), { min: 1, median: 2, max: 3 });

@@ -26,11 +26,6 @@ const RATES = [100, 250, 500];
 /** ≥ 15 s at 100 req/s gives 1,500 samples for p99.9; GATEWAY_LATENCY_SECONDS shortens a trial run. */
 const seconds = () => Number(process.env.GATEWAY_LATENCY_SECONDS || 15);
 
-/** Nearest-rank percentile (testkit's) of unsorted values, left untouched; NaN when there are none. Pure. */
-export function percentileOf(values: number[], p: number): number {
-  return percentile([...values].sort((a, b) => a - b), p);
-}
-
 /** `min / median / max` in ms, one decimal (two below 1 ms). Pure. */
 export function formatSpread(s: { min: number; median: number; max: number }): string {
   const ms = (v: number) => (Number.isNaN(v) ? '–' : v < 1 ? v.toFixed(2) : v.toFixed(1));
@@ -50,16 +45,13 @@ export interface RunFigures {
 
 /** One run's figures from its outcomes; a request failed unless it was answered 200. Pure. */
 export function runFigures(outcomes: Array<Pick<Outcome, 'latencyMs' | 'lateMs' | 'status'>>): RunFigures {
-  const latencies = outcomes.map((o) => o.latencyMs);
-  const late = outcomes.map((o) => o.lateMs ?? NaN).filter((v) => !Number.isNaN(v));
+  const ascending = (values: number[]) => values.sort((a, b) => a - b);
+  const percentiles = (sorted: number[]) => ({ p50: percentile(sorted, 50), p99: percentile(sorted, 99), p999: percentile(sorted, 99.9), max: percentile(sorted, 100) });
   return {
     sent: outcomes.length,
     failed: outcomes.filter((o) => o.status !== 200).length,
-    p50: percentileOf(latencies, 50),
-    p99: percentileOf(latencies, 99),
-    p999: percentileOf(latencies, 99.9),
-    max: percentileOf(latencies, 100),
-    late: { p50: percentileOf(late, 50), p99: percentileOf(late, 99), p999: percentileOf(late, 99.9), max: percentileOf(late, 100) },
+    ...percentiles(ascending(outcomes.map((o) => o.latencyMs))),
+    late: percentiles(ascending(outcomes.map((o) => o.lateMs ?? NaN).filter((v) => !Number.isNaN(v)))),
   };
 }
 
