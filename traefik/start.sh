@@ -4,7 +4,8 @@
 # traefik.yml), and its static configuration can read neither the environment nor a template. Nor can
 # compose tell it the name: docker-compose 1.29 does not pass a `-p NAME` to interpolation. So this
 # script asks the Docker API proxy for this very container (its host name is its short id) and takes
-# its `com.docker.compose.project` label, writes it into a copy of traefik.yml, and runs Traefik on it.
+# its `com.docker.compose.project` label, writes it into a copy of traefik.yml with the TLS settings
+# (TLS_MODE; with acme, the domain, the e-mail address and the CA), and runs Traefik on it.
 set -eu
 api=http://docker-api:2375
 tries=0
@@ -24,10 +25,30 @@ case "$project" in
     exit 1 ;;
 esac
 
+# The TLS settings (tls-setup checked them before this container started; here they only must not be
+# able to break the YAML they are written into).
+tls_mode=${TLS_MODE:-acme}
+domain=${GATEWAY_DOMAIN:-}
+email=${ACME_EMAIL:-}
+ca_server=${ACME_CA_SERVER:-https://acme-v02.api.letsencrypt.org/directory}
+if [ "$tls_mode" = acme ]; then
+  case "$domain" in '' | *[!A-Za-z0-9.-]*) echo "start.sh: GATEWAY_DOMAIN must be a domain name (got \"$domain\")" >&2; exit 1 ;; esac
+  case "$email" in '' | *[\"\ ]*) echo "start.sh: ACME_EMAIL must be an e-mail address (got \"$email\")" >&2; exit 1 ;; esac
+  case "$ca_server" in *[\"\ ]* | [!h]*) ca_server= ;; esac
+  case "$ca_server" in https://*) ;; *) echo "start.sh: ACME_CA_SERVER must be an https:// URL" >&2; exit 1 ;; esac
+fi
+
 out=/tmp/traefik.yml
 : > "$out"
 while IFS= read -r line || [ -n "$line" ]; do
-  printf '%s\n' "${line//__COMPOSE_PROJECT__/$project}" >> "$out"
+  case "$line" in
+    *'# [acme]') [ "$tls_mode" = acme ] || continue ;;
+  esac
+  line=${line//__COMPOSE_PROJECT__/$project}
+  line=${line//__GATEWAY_DOMAIN__/$domain}
+  line=${line//__ACME_EMAIL__/$email}
+  line=${line//__ACME_CA_SERVER__/$ca_server}
+  printf '%s\n' "$line" >> "$out"
 done < /etc/traefik/traefik.yml
-echo "start.sh: compose project $project" >&2
+echo "start.sh: compose project $project, TLS_MODE $tls_mode" >&2
 exec traefik --configFile="$out"

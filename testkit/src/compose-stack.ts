@@ -43,22 +43,25 @@ export interface RunningContainer extends Container {
 
 /**
  * The assembly under test: docker-compose.yml with .env.dev, under a compose project of its own
- * (E2E_PROJECT, default assembly-e2e) on a free port of 127.0.0.1, so a dev stack on the same engine
+ * (E2E_PROJECT, default assembly-e2e) on free ports of 127.0.0.1 (HTTP and HTTPS), so a dev stack on the same engine
  * is neither disturbed nor picked up. NODE_IMAGE and TRAEFIK_IMAGE pass through from the environment.
  */
 export class Stack {
   readonly project: string;
   readonly port: number;
   readonly baseUrl: string;
+  /** The gateway's HTTPS port on 127.0.0.1 (GATEWAY_HTTPS_PORT). */
+  readonly httpsPort: number;
   readonly env: NodeJS.ProcessEnv;
   readonly #compose: string[];
   readonly #files: string[];
 
-  private constructor(port: number, options: StackOptions = {}) {
+  private constructor(port: number, httpsPort: number, options: StackOptions = {}) {
     this.#files = ['docker-compose.yml', ...(options.overrides ?? [])];
     this.project = options.project ?? process.env.E2E_PROJECT ?? 'assembly-e2e';
     this.port = port;
     this.baseUrl = `http://127.0.0.1:${port}`;
+    this.httpsPort = httpsPort;
     this.#compose = composeCommand();
     // The shell's environment wins over the env file in both docker-compose 1.29 and Compose v2. The
     // project is given by `-p` alone, as a user would: nothing else tells the stack its name.
@@ -67,13 +70,17 @@ export class Stack {
       ...inherited,
       GATEWAY_BIND: '127.0.0.1',
       GATEWAY_PORT: String(port),
+      GATEWAY_HTTPS_PORT: String(httpsPort),
       STORAGE_REPLICAS: '3',
       ...options.env,
     };
   }
 
   static async create(options: StackOptions = {}): Promise<Stack> {
-    return new Stack(await freePort(), options);
+    const port = await freePort();
+    let httpsPort = await freePort();
+    while (httpsPort === port) httpsPort = await freePort();
+    return new Stack(port, httpsPort, options);
   }
 
   url(path: string): string {

@@ -1,5 +1,6 @@
 import test, { type ExecutionContext } from 'ava';
 import pg from 'pg';
+import { within } from 'testkit/poll';
 import { startPostgres, type PostgresServer } from 'testkit/postgres';
 import { IdempotencyKeyInFlight, StoreUnavailable } from '../../src/store/errors.ts';
 import { MIGRATIONS } from '../../src/store/postgres/migrations.ts';
@@ -53,11 +54,14 @@ test('PostgreSQL: a request with a key still in its transaction is IdempotencyKe
   const first = store.placeOrder('p-1', 1, { key: 'k-1', fingerprint: 'f' });
   first.catch(() => {}); // awaited below; a failure there is the test's, not an unhandled rejection
   // The first has claimed its key (its advisory lock is held) before the other request with it starts.
-  for (let i = 0; i < 200; i++) {
-    const { rows } = await blocker.query("SELECT count(*)::int AS held FROM pg_locks WHERE locktype = 'advisory' AND granted");
-    if (rows[0].held === 1) break;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+  // pg_locks lists the whole server's locks: only this test's database counts (other tests run beside it).
+  const keyHeld = async () =>
+    (
+      await blocker.query(
+        "SELECT count(*)::int AS held FROM pg_locks WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+      )
+    ).rows[0].held > 0;
+  await within('the first order holding its key', 2_000, keyHeld, { intervalMs: 10 });
   const inFlight = await other.placeOrder('p-1', 1, { key: 'k-1', fingerprint: 'f' }).then(
     () => t.fail('a second effect'),
     (err: unknown) => err,
