@@ -1,5 +1,5 @@
 import test from 'ava';
-import { spread } from '../src/suite/figures.ts';
+import { spread, spreadText } from '../src/suite/figures.ts';
 import { addedP99, formatSpread, latencySpread, runFigures, type Run } from '../src/sections/gateway-latency.ts';
 
 // The pure parts of the gateway-latency section; never timings, no Docker.
@@ -10,6 +10,11 @@ test('spread: min, median and max; the mean of the middle two for an even count'
   t.deepEqual(spread([7]), { min: 7, median: 7, max: 7 });
   const none = spread([]);
   t.true(Number.isNaN(none.min) && Number.isNaN(none.median) && Number.isNaN(none.max));
+});
+
+test('spreadText: min / median / max, each as the format prints it', (t) => {
+  t.is(spreadText([0.91, 0.78, 0.86], (v) => v.toFixed(2)), '0.78 / 0.86 / 0.91');
+  t.is(spreadText([1816, 1992, 1849], (v) => String(Math.round(v))), '1816 / 1849 / 1992');
 });
 
 test('formatSpread: min / median / max, two decimals below 1 ms', (t) => {

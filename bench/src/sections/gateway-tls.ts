@@ -3,7 +3,7 @@ import { promisify } from 'node:util';
 import type { Stack } from 'testkit/compose-stack';
 import { containerCpuNs } from 'testkit/usage';
 import { withBenchStack } from '../stack.ts';
-import { fmt, ROUNDS, round, spread, WARM_UP_SECONDS } from '../suite/figures.ts';
+import { fmt, ROUNDS, round, spread, spreadText, WARM_UP_SECONDS } from '../suite/figures.ts';
 import type { Section } from '../suite/section.ts';
 
 const exec = promisify(execFile);
@@ -98,10 +98,6 @@ export const section: Section = {
 
 function report(runs: Run[], seconds: number) {
   const of = (variant: VariantId) => runs.filter((r) => r.variant === variant);
-  const range = (values: number[], format: (v: number) => string) => {
-    const s = spread(values);
-    return `${format(s.min)} / ${format(s.median)} / ${format(s.max)}`;
-  };
   /** Per round, against plain HTTP's run of the same round. */
   const ratios = (variant: VariantId) => of(variant).map((r) => r.summary.perSecond / of('http').find((p) => p.round === r.round)!.summary.perSecond);
   const failed = runs.reduce((n, r) => n + r.summary.failed + r.summary.non2xx, 0);
@@ -109,8 +105,8 @@ function report(runs: Run[], seconds: number) {
     ['protocol', 'reads/s (min / median / max)', 'vs plain HTTP (min / median / max)', 'mean latency (median)', 'gateway CPU per request (median)'],
     ...VARIANTS.map(({ id, label }) => [
       label,
-      range(of(id).map((r) => r.summary.perSecond), fmt.rps),
-      id === 'http' ? '1' : range(ratios(id), (v) => v.toFixed(2)),
+      spreadText(of(id).map((r) => r.summary.perSecond), fmt.rps),
+      id === 'http' ? '1' : spreadText(ratios(id), (v) => v.toFixed(2)),
       fmt.ms(spread(of(id).map((r) => r.summary.meanMs)).median),
       `${round(spread(of(id).map((r) => r.gatewayCpuUs)).median)} µs`,
     ]),

@@ -7,7 +7,7 @@ import { runOrderLoad, type OrderLoadSummary } from '../order-load.ts';
 import type { Stack } from 'testkit/compose-stack';
 import { stockProduct } from 'testkit/write-load';
 import { withBenchStack } from '../stack.ts';
-import { fmt, ROUNDS, round, spread } from '../suite/figures.ts';
+import { fmt, ROUNDS, round, spread, spreadText } from '../suite/figures.ts';
 import type { Section } from '../suite/section.ts';
 
 const exec = promisify(execFile);
@@ -105,12 +105,9 @@ async function onSameDevice(stack: Stack, dir: string): Promise<boolean> {
 
 function report(runs: Run[], seconds: number, sameDevice: boolean) {
   const of = (path: PathId, spreadId: Spread) => runs.filter((r) => r.path === path && r.spread === spreadId);
-  const rate = (path: PathId, spreadId: Spread) => spread(of(path, spreadId).map((r) => r.perSecond));
+  const rates = (path: PathId, spreadId: Spread) => of(path, spreadId).map((r) => r.perSecond);
   /** Per round, against the bare loop of the same round and spread. */
-  const ratio = (path: PathId, spreadId: Spread) =>
-    spread(of(path, spreadId).map((r) => r.perSecond / of('bare', spreadId).find((b) => b.round === r.round)!.perSecond));
-  const range = (s: { min: number; median: number; max: number }, format: (v: number) => string) => `${format(s.min)} / ${format(s.median)} / ${format(s.max)}`;
-  const ratioText = (s: { min: number; median: number; max: number }) => range(s, (v) => v.toFixed(2));
+  const ratios = (path: PathId, spreadId: Spread) => of(path, spreadId).map((r) => r.perSecond / of('bare', spreadId).find((b) => b.round === r.round)!.perSecond);
   const failed = runs.reduce((n, r) => n + Object.values(r.failed ?? {}).reduce((a, b) => a + b, 0), 0);
 
   const table = [['orders on', 'path', 'orders/s (min / median / max)', 'vs bare loop (min / median / max)', 'p99 (median)']];
@@ -119,14 +116,14 @@ function report(runs: Run[], seconds: number, sameDevice: boolean) {
       table.push([
         SPREAD_LABEL[spreadId],
         label,
-        range(rate(path, spreadId), fmt.rps),
-        path === 'bare' ? '1' : ratioText(ratio(path, spreadId)),
+        spreadText(rates(path, spreadId), fmt.rps),
+        path === 'bare' ? '1' : spreadText(ratios(path, spreadId), (v) => v.toFixed(2)),
         path === 'bare' ? '–' : fmt.ms(spread(of(path, spreadId).map((r) => r.p99 ?? NaN)).median),
       ]);
     }
   }
-  const med = (path: PathId, spreadId: Spread) => fmt.rps(rate(path, spreadId).median);
-  const ratioMed = (path: PathId, spreadId: Spread) => ratio(path, spreadId).median.toFixed(2);
+  const med = (path: PathId, spreadId: Spread) => fmt.rps(spread(rates(path, spreadId)).median);
+  const ratioMed = (path: PathId, spreadId: Spread) => spread(ratios(path, spreadId)).median.toFixed(2);
   const explanation = [
     `A bare loop of the store's order transaction commits ${med('bare', 'spread')} orders/s on this disk; straight to one replica the service places ${med('direct', 'spread')} orders/s (${ratioMed('direct', 'spread')} of it: HTTP, Koa, validation and the idempotency fingerprint on the same two cores as the load), straight to all 3 replicas ${med('replicas', 'spread')} (${ratioMed('replicas', 'spread')}) and through the gateway ${med('gateway', 'spread')} orders/s (${ratioMed('gateway', 'spread')}).`,
     `SQLite lets one writer commit at a time across every replica, so more replicas add no write throughput: they queue for the same lock, and a replica that finds it taken waits in SQLite's busy handler, which sleeps between its tries with the replica's event loop blocked. The gateway then costs what it costs reads at saturation (BENCHMARKS.md, gateway overhead): Traefik's CPU on the same two cores.`,
@@ -141,7 +138,7 @@ function report(runs: Run[], seconds: number, sameDevice: boolean) {
       yTitle: 'orders/s',
       bars: SPREADS.flatMap((spreadId) =>
         PATHS.map(({ id, label }) => {
-          const s = rate(id, spreadId);
+          const s = spread(rates(id, spreadId));
           return { label: SPREAD_LABEL[spreadId], series: label, value: round(s.median), min: round(s.min), max: round(s.max) };
         }),
       ),

@@ -13,7 +13,7 @@ import { runLoad } from '../run-load.ts';
 import { startServerProcess, type ServerProcess } from 'testkit/processes';
 import { getRaw, startStorageService } from '../server-process.ts';
 import { containerCpuNs } from 'testkit/usage';
-import { fmt, loadOptions, ROUNDS, round, spread, WARM_UP_SECONDS } from '../suite/figures.ts';
+import { fmt, loadOptions, ROUNDS, round, spread, spreadText, WARM_UP_SECONDS } from '../suite/figures.ts';
 import type { Section } from '../suite/section.ts';
 
 const exec = promisify(execFile);
@@ -229,15 +229,11 @@ const round2 = (value: number) => round(value, 2);
 
 function report(runs: Run[], seconds: number) {
   const of = (caseId: CaseId, store: StoreId, path: Run['path'] = 'service') => runs.filter((r) => r.case === caseId && r.store === store && r.path === path);
-  const range = (values: number[], format: (v: number) => string) => {
-    const s = spread(values);
-    return `${format(s.min)} / ${format(s.median)} / ${format(s.max)}`;
-  };
   /** Per round, against the bare counterpart's run of the same round. */
   const ratios = (caseId: CaseId, store: StoreId) => of(caseId, store).map((r) => r.perSecond / of(caseId, store, 'bare').find((b) => b.round === r.round)!.perSecond);
-  const ratioText = (caseId: CaseId, store: StoreId) => range(ratios(caseId, store), (v) => v.toFixed(2));
-  const rate = (caseId: CaseId, store: StoreId, path: Run['path'] = 'service') => range(of(caseId, store, path).map((r) => r.perSecond), fmt.rps);
-  const p = (store: StoreId, percentile: 'p50' | 'p99') => range(of('latency', store).map((r) => r[percentile]), (v) => round(v, 1).toString());
+  const ratioText = (caseId: CaseId, store: StoreId) => spreadText(ratios(caseId, store), (v) => v.toFixed(2));
+  const rate = (caseId: CaseId, store: StoreId, path: Run['path'] = 'service') => spreadText(of(caseId, store, path).map((r) => r.perSecond), fmt.rps);
+  const p = (store: StoreId, percentile: 'p50' | 'p99') => spreadText(of('latency', store).map((r) => r[percentile]), (v) => round(v, 1).toString());
   /** Median CPU per operation, µs, of the runs' processes, PostgreSQL, or the load generator; with what share of the cores all three kept busy. */
   const cpu = (caseId: CaseId, store: StoreId, path: Run['path'] = 'service') => {
     const median = (value: (r: Run) => number) => round(spread(of(caseId, store, path).map(value)).median);

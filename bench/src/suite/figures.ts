@@ -46,6 +46,12 @@ export function spread(values: number[]): { min: number; median: number; max: nu
   return { min: sorted[0]!, median, max: sorted.at(-1)! };
 }
 
+/** `min / median / max` of the values, each as `format` prints it. Pure. */
+export function spreadText(values: number[], format: (value: number) => string): string {
+  const { min, median, max } = spread(values);
+  return `${format(min)} / ${format(median)} / ${format(max)}`;
+}
+
 /** How the tables print figures; a dash where there is none. */
 export const fmt = {
   ms: (value: number | null | undefined): string => (value == null || Number.isNaN(value) ? '–' : `${round(value, 1)} ms`),
