@@ -95,3 +95,13 @@ test('TLS_MODE=acme without GATEWAY_DOMAIN and ACME_EMAIL: up fails, tls-setup s
   t.regex(logs, /tls-setup: TLS_MODE=acme needs GATEWAY_DOMAIN and ACME_EMAIL/);
   t.deepEqual(await refused.running('gateway'), []);
 });
+
+test('HSTS_INCLUDE_SUBDOMAINS=true adds includeSubDomains', async (t) => {
+  stack.env.HSTS_INCLUDE_SUBDOMAINS = 'true';
+  await stack.compose(['up', '-d', '--no-build', 'gateway']);
+  const answer = await within('HSTS with includeSubDomains', 60_000, async () => {
+    const headers = (await httpsRequest(target, '/storagesvc/data')).headers;
+    return String(headers['strict-transport-security']).includes('includeSubDomains') && headers;
+  }, { intervalMs: 250 });
+  t.is(answer.value['strict-transport-security'], 'max-age=31536000; includeSubDomains');
+});
