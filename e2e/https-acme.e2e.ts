@@ -6,6 +6,7 @@ import test from 'ava';
 import { ROOT, Stack } from 'testkit/compose-stack';
 import { within } from 'testkit/poll';
 import { makeAuthority, makeServerCertificate } from 'tls-setup/certificates';
+import { e2eProject } from './helpers/assembly.ts';
 import { ms, report } from './helpers/report.ts';
 import { handshake, httpsRequest, type TlsTarget } from './helpers/tls.ts';
 
@@ -19,6 +20,8 @@ let stack: Stack;
 let dir: string;
 let apiCa: string;
 let target: TlsTarget;
+/** Pebble's root: new at every start of Pebble, so read once it is up. */
+let root: string;
 
 /** GET on Pebble's management API, published on 127.0.0.1 (its certificate is the test's). */
 async function pebbleManagement(path: string): Promise<string> {
@@ -29,7 +32,7 @@ async function pebbleManagement(path: string): Promise<string> {
 }
 
 /** The served certificate, once its chain verifies against Pebble's root. */
-const servedCertificate = async (root: string) => (await handshake({ ...target, ca: root })).certificate;
+const servedCertificate = async () => (await handshake({ ...target, ca: root })).certificate;
 
 test.before(async (t) => {
   const pebble = process.env.PEBBLE_BIN ?? execFileSync('bash', ['.ci/pebble.sh'], { cwd: ROOT, encoding: 'utf8' }).trim();
@@ -56,7 +59,7 @@ test.before(async (t) => {
 
   const started = performance.now();
   stack = await Stack.create({
-    project: `${process.env.E2E_PROJECT ?? 'assembly-e2e'}-https-acme`,
+    project: e2eProject('https-acme'),
     env: {
       TLS_MODE: 'acme',
       GATEWAY_DOMAIN: DOMAIN,
@@ -69,8 +72,8 @@ test.before(async (t) => {
   });
   target = { port: stack.httpsPort, servername: DOMAIN, ca: '' };
   await stack.up();
-  const root = await within('Pebble\'s root', 60_000, () => pebbleManagement('/roots/0'), { intervalMs: 500 });
-  await within('the ACME certificate served', 120_000, () => servedCertificate(root.value), { intervalMs: 500 }).catch(async (error: Error) => {
+  root = (await within('Pebble\'s root', 60_000, () => pebbleManagement('/roots/0'), { intervalMs: 500 })).value;
+  await within('the ACME certificate served', 120_000, servedCertificate, { intervalMs: 500 }).catch(async (error: Error) => {
     // What the gateway and the CA said is the whole story of a failed issuance.
     const logs = await stack.compose(['logs', '--no-color', 'gateway', 'pebble']).catch(() => '(no logs)');
     const story = logs.split('\n').filter((line) => /acme|lego|certificate|pebble_1/i.test(line));
@@ -87,8 +90,7 @@ test.after.always(async () => {
 });
 
 test('Traefik obtains a certificate for the domain from the ACME CA; its chain ends at Pebble\'s root', async (t) => {
-  const root = await pebbleManagement('/roots/0');
-  const certificate = await servedCertificate(root);
+  const certificate = await servedCertificate();
   t.is(certificate?.subjectAltName, `DNS:${DOMAIN}`);
   t.regex(certificate?.issuer ?? '', /Pebble Intermediate/);
   const answer = await httpsRequest({ ...target, ca: root }, '/storagesvc/data');
@@ -97,10 +99,9 @@ test('Traefik obtains a certificate for the domain from the ACME CA; its chain e
 });
 
 test('the certificate is kept across a restart of the gateway (acme.json, mode 600): the CA is not asked again', async (t) => {
-  const root = await pebbleManagement('/roots/0');
-  const before = (await servedCertificate(root))!;
+  const before = (await servedCertificate())!;
   t.regex(await stack.compose(['exec', '-T', 'gateway', 'ls', '-ln', '/var/lib/traefik-acme/acme.json']), /^-rw------- +1 +65534 +65534 /);
   await stack.compose(['restart', 'gateway']);
-  const after = await within('the certificate served again after the restart', 60_000, () => servedCertificate(root), { intervalMs: 250 });
+  const after = await within('the certificate served again after the restart', 60_000, servedCertificate, { intervalMs: 250 });
   t.is(after.value!.fingerprint256, before.fingerprint256);
 });

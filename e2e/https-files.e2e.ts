@@ -7,6 +7,7 @@ import test from 'ava';
 import { Stack } from 'testkit/compose-stack';
 import { within } from 'testkit/poll';
 import { makeAuthority, makeServerCertificate } from 'tls-setup/certificates';
+import { e2eProject } from './helpers/assembly.ts';
 import { ms, report } from './helpers/report.ts';
 import { handshake, httpsRequest, type TlsTarget } from './helpers/tls.ts';
 
@@ -29,7 +30,7 @@ test.before(async (t) => {
 
   const started = performance.now();
   stack = await Stack.create({
-    project: `${process.env.E2E_PROJECT ?? 'assembly-e2e'}-https-files`,
+    project: e2eProject('https-files'),
     env: { TLS_MODE: 'files', TLS_CERT_FILE: join(dir, 'cert.pem'), TLS_KEY_FILE: join(dir, 'key.pem'), APP_ENV: 'production', FAULTS_ENABLED: 'false', LOG_LEVEL: 'info' },
   });
   target = { port: stack.httpsPort, servername: DOMAIN, ca: authority.cert };

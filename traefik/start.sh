@@ -34,8 +34,11 @@ ca_server=${ACME_CA_SERVER:-https://acme-v02.api.letsencrypt.org/directory}
 if [ "$tls_mode" = acme ]; then
   case "$domain" in '' | *[!A-Za-z0-9.-]*) echo "start.sh: GATEWAY_DOMAIN must be a domain name (got \"$domain\")" >&2; exit 1 ;; esac
   case "$email" in '' | *[\"\ ]*) echo "start.sh: ACME_EMAIL must be an e-mail address (got \"$email\")" >&2; exit 1 ;; esac
-  case "$ca_server" in *[\"\ ]* | [!h]*) ca_server= ;; esac
-  case "$ca_server" in https://*) ;; *) echo "start.sh: ACME_CA_SERVER must be an https:// URL" >&2; exit 1 ;; esac
+  case "$ca_server" in
+    *[\"\ ]*) echo "start.sh: ACME_CA_SERVER must be an https:// URL" >&2; exit 1 ;;
+    https://?*) ;;
+    *) echo "start.sh: ACME_CA_SERVER must be an https:// URL" >&2; exit 1 ;;
+  esac
 fi
 
 out=/tmp/traefik.yml

@@ -34,6 +34,9 @@ export const sameContainer = (a: { id: string }, b: { id: string }) => a.id.star
 /** REPLICA_ID defaults to the host name, the container's short id. */
 export const replicaId = (c: Container) => c.id.slice(0, 12);
 
+/** An e2e file's compose project: assembly-e2e[-name], or E2E_PROJECT[-name], so the files' stacks never meet. */
+export const e2eProject = (name = '') => `${process.env.E2E_PROJECT ?? 'assembly-e2e'}${name ? `-${name}` : ''}`;
+
 /**
  * One e2e file's assembly: brought up with .env.dev settings and 3 storage replicas under a compose
  * project of its own, reached through the gateway on 127.0.0.1, and always taken down again (testkit's
@@ -48,12 +51,11 @@ export class Assembly {
   }
 
   /**
-   * `name` tells the e2e files' stacks apart: project assembly-e2e[-name], or E2E_PROJECT[-name]; `env`
+   * `name` tells the e2e files' stacks apart (e2eProject); `env`
    * overrides .env.dev.
    */
   static async start(t: ExecutionContext, name = '', env: NodeJS.ProcessEnv = {}, overrides: string[] = []): Promise<Assembly> {
-    const project = `${process.env.E2E_PROJECT ?? 'assembly-e2e'}${name ? `-${name}` : ''}`;
-    const assembly = new Assembly(await Stack.create({ project, env, overrides }));
+    const assembly = new Assembly(await Stack.create({ project: e2eProject(name), env, overrides }));
     const { stack } = assembly;
 
     report([

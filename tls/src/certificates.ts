@@ -22,7 +22,7 @@ async function privateKeyPem(keys: CryptoKeyPair): Promise<string> {
 const generateKeys = () => webcrypto.subtle.generateKey(KEY_ALGORITHM, true, ['sign', 'verify']) as Promise<CryptoKeyPair>;
 
 /** A certificate authority of its own, to sign leaf certificates that a client trusts through its ca.pem. */
-export async function makeAuthority(name: string, days: number): Promise<KeyPair & { keys: CryptoKeyPair }> {
+export async function makeAuthority(name: string, days: number): Promise<{ cert: string; keys: CryptoKeyPair }> {
   const keys = await generateKeys();
   const now = Date.now();
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
@@ -38,7 +38,7 @@ export async function makeAuthority(name: string, days: number): Promise<KeyPair
       await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
     ],
   });
-  return { cert: cert.toString('pem'), key: await privateKeyPem(keys), keys };
+  return { cert: cert.toString('pem'), keys };
 }
 
 /** A server certificate for `names` (DNS names or IP addresses), signed by `authority`. */

@@ -1,5 +1,5 @@
 import { X509Certificate } from 'node:crypto';
-import { chmod, readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { certificateProblem, leafCertificate, makeAuthority, makeServerCertificate } from './certificates.ts';
 
@@ -23,7 +23,6 @@ function fail(message: string): never {
 async function writeSecret(path: string, content: string): Promise<void> {
   // Whole or not at all: a gateway never reads half a key.
   await writeFile(`${path}.tmp`, content, { mode: 0o600 });
-  await chmod(`${path}.tmp`, 0o600);
   await rename(`${path}.tmp`, path);
 }
 
