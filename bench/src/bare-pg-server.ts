@@ -1,5 +1,6 @@
 import { createServer } from 'node:http';
 import { Database } from '../../storage-service/src/store/postgres/connection.ts';
+import { OPERATION_TIMEOUT_MS } from '../../storage-service/src/store/postgres/postgres-store.ts';
 import { listen } from './answers-file.ts';
 
 /**
@@ -14,7 +15,7 @@ const [url, poolSizeArg] = process.argv.slice(2);
 const poolSize = Number(poolSizeArg);
 if (!url?.startsWith('postgres://') || !(poolSize >= 1)) throw new Error('usage: node bench/src/bare-pg-server.ts postgres://… POOL_SIZE');
 
-const db = new Database({ url, poolSize, operationTimeoutMs: 2_500 });
+const db = new Database({ url, poolSize, operationTimeoutMs: OPERATION_TIMEOUT_MS });
 const ITEM = { name: 'item', text: 'SELECT body, etag FROM items WHERE partition_key = $1 AND id = $2' };
 const JSON_TYPE = 'application/json; charset=utf-8';
 

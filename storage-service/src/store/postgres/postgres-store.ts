@@ -27,7 +27,7 @@ export interface PostgresStoreOptions {
 }
 
 /** A client's request must be answered (a 503 at worst) within 3 s, pool wait included. */
-const OPERATION_TIMEOUT_MS = 2_500;
+export const OPERATION_TIMEOUT_MS = 2_500;
 /** Migrating, and seeding from a large data file, take longer; replicas starting together wait for each other that long. */
 const STARTUP_TIMEOUT_MS = 120_000;
 
