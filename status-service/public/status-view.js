@@ -56,10 +56,36 @@ ${gatewayCell(container)}
 </tr>`;
 }
 
-/** @param {StatusReport} report */
+/** @param {ContainerStatus} a @param {ContainerStatus} b */
+const byNodeThenAppThenReplica = (a, b) =>
+  (a.node ?? '').localeCompare(b.node ?? '') || a.appName.localeCompare(b.appName) || (a.replica ?? 0) - (b.replica ?? 0) || a.name.localeCompare(b.name);
+
+/**
+ * The heading row above one node's tasks.
+ * @param {string} node
+ * @param {ContainerStatus[]} containers
+ */
+function nodeHeading(node, containers) {
+  const running = containers.filter((container) => container.state === 'running').length;
+  const tasks = `${containers.length} ${containers.length === 1 ? 'task' : 'tasks'}, ${running} running`;
+  return `<tr class="node" data-node="${escapeHtml(node)}"><th colspan="8">Node ${escapeHtml(node)} <span class="node-count">${tasks}</span></th></tr>`;
+}
+
+/**
+ * One row per container; in swarm mode (the containers are tasks, each on a node) grouped by node,
+ * each group under a heading row.
+ * @param {StatusReport} report
+ */
 export function renderRows(report) {
   if (report.containers.length === 0) return '<tr><td colspan="8" class="empty">No container of the assembly is known.</td></tr>';
-  return report.containers.map(row).join('\n');
+  if (report.containers.every((container) => !container.node)) return report.containers.map(row).join('\n');
+  /** @type {Map<string, ContainerStatus[]>} */
+  const nodes = new Map();
+  for (const container of [...report.containers].sort(byNodeThenAppThenReplica)) {
+    const node = container.node ?? '';
+    nodes.set(node, [...(nodes.get(node) ?? []), container]);
+  }
+  return [...nodes].map(([node, containers]) => [nodeHeading(node, containers), ...containers.map(row)].join('\n')).join('\n');
 }
 
 /** @param {StatusReport} report */

@@ -14,8 +14,13 @@ const EnvSchema = z
     TRAEFIK_API_URL: z
       .url({ protocol: /^https?$/, error: 'must be an http(s) URL, e.g. http://gateway:8082' })
       .optional(),
-    // Docker sets it to the container's short id: how the service finds its own container, and so its compose project.
+    // Docker sets it to the container's short id: how the service finds its own container, and so its compose project or swarm stack.
     HOSTNAME: z.string().optional(),
+    // docker-stack.yml sets it (Swarm fills in the stack's name): swarm mode without looking up the own container.
+    STACK_NAMESPACE: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "must be a stack name: letters, digits, '_', '.', '-'")
+      .optional(),
   })
   .transform((env) => ({
     port: env.PORT,
@@ -25,6 +30,7 @@ const EnvSchema = z
     dockerEndpoint: parseDockerHost(env.DOCKER_HOST) as DockerEndpoint,
     traefikApiUrl: env.TRAEFIK_API_URL,
     ownContainerId: env.HOSTNAME,
+    stackNamespace: env.STACK_NAMESPACE,
   }));
 
 export type Config = z.output<typeof EnvSchema>;

@@ -3,6 +3,8 @@ import { CONTAINER_STATES, HEALTH_STATES, type DockerContainer } from './schemas
 
 export const APP_LABEL = 'assembly.app';
 export const PROJECT_LABEL = 'com.docker.compose.project';
+/** Set by `docker stack deploy` on a stack's services and their containers: the mark of swarm mode. */
+export const STACK_LABEL = 'com.docker.stack.namespace';
 const CONTAINER_NUMBER_LABEL = 'com.docker.compose.container-number';
 
 type State = DockerContainer['state'];
@@ -15,7 +17,7 @@ export function shortId(id: string): string {
   return id.slice(0, 12);
 }
 
-function timestamp(value: string | undefined): string | null {
+export function timestamp(value: string | undefined): string | null {
   if (!value || DOCKER_ZERO_TIME.test(value)) return null;
   const time = Date.parse(value);
   return Number.isNaN(time) ? null : new Date(time).toISOString();
@@ -61,5 +63,6 @@ export function fromInspect(info: Docker.ContainerInspectInfo): DockerContainer 
       .map((network) => network.IPAddress)
       .filter((address): address is string => !!address)
       .sort(),
+    node: null,
   };
 }

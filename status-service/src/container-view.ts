@@ -50,7 +50,7 @@ export class ContainerView {
     this.#since = now;
   }
 
-  /** Calls `listener` after every change that a reader of the view could notice. */
+  /** Calls `listener` after every change that a reader of the view could notice, but for `lastSyncAt` alone. */
   onChange(listener: () => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
@@ -75,8 +75,12 @@ export class ContainerView {
     return [...this.#entries.values()].filter((entry) => entry.fullId.startsWith(prefix)).map((entry) => entry.container);
   }
 
-  /** A full listing, taken after (re)connecting: it replaces whatever the view held. */
+  /**
+   * A full listing, taken after (re)connecting or, in swarm mode, at every poll: it replaces whatever the
+   * view held. One that finds the view as it was is no news, though `lastSyncAt` moves on.
+   */
   replaceAll(observed: ObservedContainer[], at = new Date()): void {
+    const before = this.#visible();
     this.#entries.clear();
     this.#destroyed.clear();
     for (const container of observed) {
@@ -86,7 +90,7 @@ export class ContainerView {
     this.#reachable = true;
     this.#error = null;
     this.#lastSyncAt = at;
-    this.#changed();
+    if (this.#visible() !== before) this.#changed();
   }
 
   /** The daemon cannot be reached: the containers stay as last seen, marked with the reason and since when. */
@@ -160,8 +164,14 @@ export class ContainerView {
         exitCode: null,
         image: event.attributes.image ?? '',
         addresses: [],
+        node: null,
       },
     };
+  }
+
+  /** What readers see of the view, but for its times (a change of reachability moves `since` too). */
+  #visible(): string {
+    return JSON.stringify([this.#reachable, this.#error, this.containers()]);
   }
 
   #changed(): void {

@@ -9,6 +9,52 @@ export interface DockerApi {
   /** The events stream, newline-delimited JSON, for containers with those labels and those actions. */
   containerEvents(labels: string[], actions: readonly string[], signal: AbortSignal): Promise<NodeJS.ReadableStream>;
   ping(signal: AbortSignal): Promise<void>;
+  /** Swarm mode: the services that carry all of these labels. */
+  listServices(labels: string[], signal: AbortSignal): Promise<SwarmService[]>;
+  /**
+   * Swarm mode: the tasks of these services, in one call, of every state the swarm still keeps; null when
+   * one of them no longer exists (removed since it was listed).
+   */
+  listTasks(serviceIds: string[], signal: AbortSignal): Promise<SwarmTask[] | null>;
+  /** Swarm mode: Docker's inspect document of the node with this id, or null when the swarm has no such node. */
+  inspectNode(id: string, signal: AbortSignal): Promise<SwarmNode | null>;
+  /**
+   * Swarm mode: the events stream, newline-delimited JSON, for containers (of this node only) and services
+   * with those actions. Not narrowed by label: a service's events carry none.
+   */
+  swarmEvents(actions: readonly string[], signal: AbortSignal): Promise<NodeJS.ReadableStream>;
+}
+
+/** A swarm service as Docker lists it, with only the fields the service reads. */
+export interface SwarmService {
+  ID: string;
+  Spec?: { Name?: string; Labels?: Record<string, string> };
+}
+
+/** A swarm task as Docker lists it, with only the fields the service reads (dockerode leaves tasks untyped). */
+export interface SwarmTask {
+  ID: string;
+  ServiceID: string;
+  /** Absent until the task is assigned to a node. */
+  NodeID?: string;
+  /** The replica's slot; absent for a task of a global service, whose place is its node. */
+  Slot?: number;
+  DesiredState?: string;
+  Status?: {
+    Timestamp?: string;
+    State?: string;
+    /** Once the task has a container. Docker leaves a zero exit code out. */
+    ContainerStatus?: { ContainerID?: string; ExitCode?: number };
+  };
+  Spec?: { ContainerSpec?: { Image?: string; Labels?: Record<string, string>; Healthcheck?: { Test?: string[] } } };
+  /** Its addresses on each network, with the network's prefix length (`10.0.1.5/24`). */
+  NetworksAttachments?: Array<{ Addresses?: string[] }>;
+}
+
+/** A swarm node as Docker inspects it, with only the fields the service reads. */
+export interface SwarmNode {
+  ID: string;
+  Description?: { Hostname?: string };
 }
 
 export type DockerEndpoint = { socketPath: string } | { host: string; port: number };
@@ -58,6 +104,28 @@ export function dockerodeApi(endpoint: DockerEndpoint): DockerApi {
     },
     async ping(signal) {
       await ping({ abortSignal: signal });
+    },
+    async listServices(labels, signal) {
+      return docker.listServices({ filters: { label: labels }, abortSignal: signal });
+    },
+    async listTasks(serviceIds, signal) {
+      try {
+        return await docker.listTasks({ filters: { service: serviceIds }, abortSignal: signal });
+      } catch (err) {
+        if (isNotFound(err)) return null;
+        throw err;
+      }
+    },
+    async inspectNode(id, signal) {
+      try {
+        return await docker.getNode(id).inspect({ abortSignal: signal });
+      } catch (err) {
+        if (isNotFound(err)) return null;
+        throw err;
+      }
+    },
+    async swarmEvents(actions, signal) {
+      return getEvents({ filters: { type: ['container', 'service'], event: [...actions] }, abortSignal: signal });
     },
   };
 }

@@ -4,24 +4,29 @@ import type { Logger } from 'pino';
 import { APP_LABEL, fromInspect, PROJECT_LABEL } from './container-status.ts';
 import type { ContainerEvent, ContainerView, ObservedContainer } from './container-view.ts';
 import type { DockerApi } from './docker-api.ts';
-import { ownProject } from './own-project.ts';
+import { ownProject, type DiscoveryScope } from './own-project.ts';
+import { StackTasks } from './stack-tasks.ts';
 
 /** The events that change what /status reports. */
 export const WATCHED_ACTIONS = [
   'create', 'start', 'restart', 'die', 'stop', 'kill', 'pause', 'unpause', 'health_status', 'destroy', 'rename',
 ] as const;
+/** Swarm mode: the container events above, and a service's `create`, `update` and `remove`. */
+const SWARM_ACTIONS = [...WATCHED_ACTIONS, 'update', 'remove'] as const;
 
 export interface WatcherTimings {
   /** Longest wait for one list, inspect or ping call. */
   callTimeoutMs: number;
   /** How often the daemon is pinged while the event stream is quiet, to notice a daemon that hangs. */
   pingIntervalMs: number;
+  /** Swarm mode: how often the stack's tasks are listed (swarm has no task events). */
+  taskPollMs: number;
   /** First and largest pause between reconnection attempts (doubling in between). */
   retryMinMs: number;
   retryMaxMs: number;
 }
 
-export const DEFAULT_TIMINGS: WatcherTimings = { callTimeoutMs: 2_000, pingIntervalMs: 2_000, retryMinMs: 250, retryMaxMs: 5_000 };
+export const DEFAULT_TIMINGS: WatcherTimings = { callTimeoutMs: 2_000, pingIntervalMs: 2_000, taskPollMs: 1_000, retryMinMs: 250, retryMaxMs: 5_000 };
 
 const INSPECT_CONCURRENCY = 8;
 
@@ -29,8 +34,13 @@ export interface WatcherOptions {
   api: DockerApi;
   view: ContainerView;
   logger: Logger;
-  /** This service's own container: its compose project, if any, narrows discovery to that project. */
+  /** This service's own container: its swarm stack or compose project, if any, narrows discovery to it. */
   ownContainerId?: string;
+  /**
+   * The swarm stack this service is a task of, when the stack file says so (STACK_NAMESPACE): then its
+   * own container is not looked up, which on a swarm of several nodes may run where the proxy cannot see it.
+   */
+  stack?: string;
   /** The socket's path, named when it is missing or access to it is denied. */
   socketPath?: string;
   timings?: Partial<WatcherTimings>;
@@ -53,6 +63,19 @@ export function describeDockerError(err: unknown, socketPath?: string): string {
   return message ? `Docker call failed: ${message}` : 'Docker call failed';
 }
 
+/** Settles, always by rejecting, when the stream ends or fails or the session is abandoned. */
+function endOf(stream: NodeJS.ReadableStream, signal: AbortSignal): Promise<never> {
+  const ended = new Promise<never>((_, reject) => {
+    const end = (err?: Error) => reject(err ?? new SessionEnded('the Docker event stream ended'));
+    stream.on('end', () => end());
+    stream.on('close', () => end());
+    stream.on('error', end);
+    signal.addEventListener('abort', () => end(signal.reason instanceof Error ? signal.reason : undefined));
+  });
+  ended.catch(() => undefined);
+  return ended;
+}
+
 function parseEvent(line: string): ContainerEvent | null {
   try {
     const raw = JSON.parse(line) as { Action?: string; Actor?: { ID?: string; Attributes?: Record<string, string> }; timeNano?: number; time?: number };
@@ -73,20 +96,23 @@ export function observe(info: Docker.ContainerInspectInfo): ObservedContainer {
 }
 
 /**
- * Keeps the view in step with the Docker Engine: finds its own compose project (once), subscribes to
- * container events, lists the labelled containers, then applies each event and re-inspects the
- * container it names. A lost or hanging daemon marks the view unreachable (keeping what was last seen)
- * and is retried with a growing pause until it answers again; every reconnect starts with a fresh
- * listing, so nothing missed meanwhile is lost.
+ * Keeps the view in step with the Docker Engine: finds its own compose project or stack (once),
+ * subscribes to container events, lists the labelled containers, then applies each event and
+ * re-inspects the container it names. In swarm mode (its own container belongs to a stack) it reports
+ * the stack's tasks instead, listed again and again. A lost or hanging daemon marks the view
+ * unreachable (keeping what was last seen) and is retried with a growing pause until it answers again;
+ * every reconnect starts with a fresh listing, so nothing missed meanwhile is lost.
  */
 export class DockerWatcher {
   readonly #api: DockerApi;
   readonly #view: ContainerView;
   readonly #logger: Logger;
   readonly #ownContainerId: string | undefined;
-  /** The labels that select the assembly's containers, known once the own project is. */
-  #labels: string[] | undefined;
-  #project: string | null = null;
+  readonly #stack: string | undefined;
+  /** The own container's stack or project, once found: it does not change while the service runs. */
+  #scope: DiscoveryScope | undefined;
+  /** Swarm mode: the stack's tasks, with the node hostnames learnt so far. */
+  #stackTasks: StackTasks | undefined;
   /** Whether the first listing, and with it what is watched, has been logged. */
   #announced = false;
   readonly #socketPath: string | undefined;
@@ -97,11 +123,12 @@ export class DockerWatcher {
   #running: Promise<void> | undefined;
   #lastLoggedReason: string | undefined;
 
-  constructor({ api, view, logger, ownContainerId, socketPath, timings }: WatcherOptions) {
+  constructor({ api, view, logger, ownContainerId, stack, socketPath, timings }: WatcherOptions) {
     this.#api = api;
     this.#view = view;
     this.#logger = logger;
     this.#ownContainerId = ownContainerId;
+    this.#stack = stack;
     this.#socketPath = socketPath;
     this.#timings = { ...DEFAULT_TIMINGS, ...timings };
   }
@@ -135,19 +162,23 @@ export class DockerWatcher {
     }
   }
 
-  /** One connection: subscribe, list, then follow events until the stream ends or the daemon stops answering. */
+  /** One connection, until the event stream ends or the daemon stops answering. */
   async #session(session: AbortController, onSynced: () => void): Promise<void> {
+    const scope = await this.#discoveryScope(session);
+    if (scope.stack !== null) {
+      this.#stackTasks ??= new StackTasks(this.#api, scope.stack);
+      await this.#followTasks(this.#stackTasks, session, onSynced);
+      return;
+    }
+    const labels = [APP_LABEL, ...(scope.project === null ? [] : [`${PROJECT_LABEL}=${scope.project}`])];
+    await this.#followContainers(labels, scope.project, session, onSynced);
+  }
+
+  /** Subscribe, list, then follow events. */
+  async #followContainers(labels: string[], project: string | null, session: AbortController, onSynced: () => void): Promise<void> {
     const signal = session.signal;
-    const labels = await this.#assemblyLabels(session);
     const stream = await this.#call((s) => this.#api.containerEvents(labels, WATCHED_ACTIONS, s), session, true);
-    const ended = new Promise<never>((_, reject) => {
-      const end = (err?: Error) => reject(err ?? new SessionEnded('the Docker event stream ended'));
-      stream.on('end', () => end());
-      stream.on('close', () => end());
-      stream.on('error', end);
-      signal.addEventListener('abort', () => end(signal.reason instanceof Error ? signal.reason : undefined));
-    });
-    ended.catch(() => undefined);
+    const ended = endOf(stream, signal);
 
     // Events that arrive while the listing is taken wait for it, then apply on top of it.
     const queued: ContainerEvent[] = [];
@@ -164,13 +195,8 @@ export class DockerWatcher {
     });
 
     const listing = await Promise.race([this.#list(labels, session), ended]);
-    this.#view.replaceAll(listing);
+    this.#showListing(listing, onSynced, { labels, project });
     synced = true;
-    onSynced();
-    if (this.#lastLoggedReason !== undefined) this.#logger.info({ containers: listing.length }, 'Docker Engine reachable again');
-    if (!this.#announced) this.#logger.info({ containers: listing.length, labels, project: this.#project }, 'watching the assembly\'s containers');
-    this.#announced = true;
-    this.#lastLoggedReason = undefined;
     for (const event of queued.splice(0)) this.#handle(event, session);
 
     const heartbeat = setInterval(() => {
@@ -185,14 +211,48 @@ export class DockerWatcher {
     }
   }
 
-  /** The assembly's label, and its compose project's once found: a project does not change while the service runs. */
-  async #assemblyLabels(session: AbortController): Promise<string[]> {
-    if (this.#labels) return this.#labels;
-    const scope = await this.#call((s) => ownProject(this.#api, this.#ownContainerId, s), session);
-    if (scope.project === null) this.#logger.info({ reason: scope.reason }, 'discovery not narrowed to a compose project: watching every project\'s labelled containers');
-    this.#project = scope.project;
-    this.#labels = [APP_LABEL, ...(scope.project === null ? [] : [`${PROJECT_LABEL}=${scope.project}`])];
-    return this.#labels;
+  /**
+   * Swarm mode: swarm has no task events, so the stack's tasks are listed every taskPollMs, and at once
+   * after an event of a container (on this node) or a service; one that arrives during a listing starts
+   * the next as soon as it ends. A listing that fails ends the connection, as a lost event stream does.
+   */
+  async #followTasks(tasks: StackTasks, session: AbortController, onSynced: () => void): Promise<void> {
+    const signal = session.signal;
+    const stream = await this.#call((s) => this.#api.swarmEvents(SWARM_ACTIONS, s), session, true);
+    const ended = endOf(stream, signal);
+    let nudge = new AbortController();
+    stream.on('data', () => nudge.abort());
+
+    const poll = async (): Promise<never> => {
+      for (;;) {
+        nudge = new AbortController();
+        const listing = await tasks.list((call) => this.#call(call, session));
+        if (listing) this.#showListing(listing, onSynced, { stack: tasks.stack });
+        await sleep(this.#timings.taskPollMs, undefined, { signal: AbortSignal.any([nudge.signal, signal]) }).catch(() => undefined);
+        signal.throwIfAborted();
+      }
+    };
+    const polling = poll();
+    polling.catch(() => undefined);
+    await Promise.race([polling, ended]);
+  }
+
+  /** A full listing replaces the view; the first is announced with what is watched, and the first after a lost contact too. */
+  #showListing(listing: ObservedContainer[], onSynced: () => void, watched: Record<string, unknown>): void {
+    this.#view.replaceAll(listing);
+    onSynced();
+    if (this.#lastLoggedReason !== undefined) this.#logger.info({ containers: listing.length }, 'Docker Engine reachable again');
+    if (!this.#announced) this.#logger.info({ containers: listing.length, ...watched }, 'watching the assembly\'s containers');
+    this.#announced = true;
+    this.#lastLoggedReason = undefined;
+  }
+
+  async #discoveryScope(session: AbortController): Promise<DiscoveryScope> {
+    if (this.#scope) return this.#scope;
+    const scope = this.#stack ? { stack: this.#stack, project: null } : await this.#call((s) => ownProject(this.#api, this.#ownContainerId, s), session);
+    if ('reason' in scope) this.#logger.info({ reason: scope.reason }, 'discovery not narrowed to a compose project: watching every project\'s labelled containers');
+    this.#scope = scope;
+    return scope;
   }
 
   async #list(labels: string[], session: AbortController): Promise<ObservedContainer[]> {

@@ -13,7 +13,7 @@ const onEveryClientMethod = <Operation>(operation: Operation) =>
 export function buildOpenApiDocument() {
   return openApiDocument(
     'status-service',
-    "Which of the assembly's containers run, from the Docker Engine (discovered by the `assembly.app` label, kept live from Docker's events), and how the gateway sees them.",
+    "Which of the assembly's containers run, from the Docker Engine (discovered by the `assembly.app` label, kept live from Docker's events; in swarm mode the stack's tasks, polled, each with its node), and how the gateway sees them.",
     {
       '/status': {
         get: {

@@ -1,18 +1,30 @@
-import { PROJECT_LABEL } from './container-status.ts';
+import { PROJECT_LABEL, STACK_LABEL } from './container-status.ts';
 import type { DockerApi } from './docker-api.ts';
 
-/** The compose project discovery is narrowed to, or why it is not narrowed to any. */
-export type DiscoveryScope = { project: string } | { project: null; reason: string };
+/**
+ * What discovery is narrowed to: the swarm stack (swarm mode), the compose project, or neither, and
+ * then why not.
+ */
+export type DiscoveryScope =
+  | { stack: string; project: null }
+  | { stack: null; project: string }
+  | { stack: null; project: null; reason: string };
 
 /**
- * The compose project of this service's own container, found by its id (Docker sets HOSTNAME to it),
- * so that each copy of the assembly on one engine (`docker-compose -p NAME up`) sees only its own
- * containers. Outside Docker (`npm start`) or outside compose there is none.
+ * The swarm stack or compose project of this service's own container, found by its id (Docker sets
+ * HOSTNAME to it), so that each copy of the assembly on one engine or swarm (`docker-compose -p NAME up`,
+ * `docker stack deploy … NAME`) sees only its own containers. A stack's label wins: in swarm mode the
+ * service reports the stack's tasks instead of this engine's containers. Outside Docker (`npm start`),
+ * or without either label, there is none.
  */
 export async function ownProject(api: DockerApi, ownContainerId: string | undefined, signal: AbortSignal): Promise<DiscoveryScope> {
-  if (!ownContainerId) return { project: null, reason: 'HOSTNAME is unset, so there is no container id to look up' };
+  const unscoped = (reason: string) => ({ stack: null, project: null, reason });
+  if (!ownContainerId) return unscoped('HOSTNAME is unset, so there is no container id to look up');
   const own = await api.inspectContainer(ownContainerId, signal);
-  if (!own) return { project: null, reason: `no container has the id ${ownContainerId} (not running in Docker?)` };
-  const project = own.Config?.Labels?.[PROJECT_LABEL];
-  return project ? { project } : { project: null, reason: `container ${ownContainerId} has no ${PROJECT_LABEL} label` };
+  if (!own) return unscoped(`no container has the id ${ownContainerId} (not running in Docker?)`);
+  const labels = own.Config?.Labels ?? {};
+  const stack = labels[STACK_LABEL];
+  if (stack) return { stack, project: null };
+  const project = labels[PROJECT_LABEL];
+  return project ? { stack: null, project } : unscoped(`container ${ownContainerId} has no ${PROJECT_LABEL} label`);
 }

@@ -49,7 +49,7 @@ export const ContainerStatus = z
     id: z.string().meta({ description: 'Short container id (12 hex digits).', example: '3f2a9c1b7d0e' }),
     name: z.string().meta({ example: 'assembly_storage_1' }),
     appName: AppName,
-    replica: z.int().nullable().meta({ description: "Compose's container number; null outside compose." }),
+    replica: z.int().nullable().meta({ description: "Compose's container number or, in swarm mode, the task's slot; null otherwise (started without compose, or a task of a global service)." }),
     state: z.enum(CONTAINER_STATES),
     health: z.enum(HEALTH_STATES).meta({ description: 'Docker health check result while running or paused; `none` otherwise.' }),
     startedAt: z.iso.datetime().nullable(),
@@ -58,6 +58,10 @@ export const ContainerStatus = z
     exitCode: z.int().nullable().meta({ description: 'Exit code of the last run; null while it has never stopped or while running.' }),
     image: z.string(),
     addresses: z.array(z.string()).meta({ description: 'IP addresses on its networks.' }),
+    node: z.string().nullable().meta({
+      description: "Swarm mode: the hostname of the node the task's container is on (its id if the node has left the swarm); null outside swarm mode.",
+      example: 'worker-1',
+    }),
     gateway: GatewayRouting.nullable(),
   })
   .meta({ id: 'ContainerStatus' });

@@ -24,7 +24,7 @@ function main(): void {
 
   const socketPath = 'socketPath' in config.dockerEndpoint ? config.dockerEndpoint.socketPath : undefined;
   const api = dockerodeApi(config.dockerEndpoint);
-  const watcher = new DockerWatcher({ api, view, logger, ownContainerId: config.ownContainerId, socketPath });
+  const watcher = new DockerWatcher({ api, view, logger, ownContainerId: config.ownContainerId, stack: config.stackNamespace, socketPath });
   watcher.start();
   gateway.start();
 
@@ -33,7 +33,7 @@ function main(): void {
     handler: createApp({ config, reporter, stream, logger }).callback(),
     port: config.port,
     logger,
-    // The compose project is not known yet: the watcher logs it once it has asked Docker.
+    // The compose project or swarm stack is not known yet: the watcher logs it once it has asked Docker.
     listeningFields: { appEnv: config.appEnv, docker: config.dockerHost, gatewayApi: config.traefikApiUrl ?? null },
     // Live streams never finish on their own: they end first, so shutdown does not wait for browsers.
     beforeClose: async () => {

@@ -15,13 +15,14 @@ test('defaults: port 3000, production, the local Docker socket, no gateway API, 
     dockerEndpoint: { socketPath: '/var/run/docker.sock' },
     traefikApiUrl: undefined,
     ownContainerId: undefined,
+    stackNamespace: undefined,
   });
 });
 
 test('every variable is read; DOCKER_HOST as the Docker CLI reads it', (t) => {
   t.like(
-    loadConfig({ PORT: '8080', APP_ENV: 'development', LOG_LEVEL: 'debug', DOCKER_HOST: 'tcp://docker-api:2375', TRAEFIK_API_URL: 'http://gateway:8082', HOSTNAME: '5c7f18c80cc8' }),
-    { port: 8080, appEnv: 'development', logLevel: 'debug', dockerEndpoint: { host: 'docker-api', port: 2375 }, traefikApiUrl: 'http://gateway:8082', ownContainerId: '5c7f18c80cc8' },
+    loadConfig({ PORT: '8080', APP_ENV: 'development', LOG_LEVEL: 'debug', DOCKER_HOST: 'tcp://docker-api:2375', TRAEFIK_API_URL: 'http://gateway:8082', HOSTNAME: '5c7f18c80cc8', STACK_NAMESPACE: 'assembly' }),
+    { port: 8080, appEnv: 'development', logLevel: 'debug', dockerEndpoint: { host: 'docker-api', port: 2375 }, traefikApiUrl: 'http://gateway:8082', ownContainerId: '5c7f18c80cc8', stackNamespace: 'assembly' },
   );
   t.deepEqual(parseDockerHost('unix:///run/user/1000/docker.sock'), { socketPath: '/run/user/1000/docker.sock' });
   t.deepEqual(parseDockerHost('tcp://[::1]:2375'), { host: '::1', port: 2375 });
@@ -35,6 +36,7 @@ const badValues: Array<[Record<string, string>, RegExp]> = [
   [{ TRAEFIK_API_URL: 'gateway:8082' }, /TRAEFIK_API_URL must be an http\(s\) URL/],
   [{ TRAEFIK_API_URL: 'ftp://gateway' }, /TRAEFIK_API_URL must be an http\(s\) URL/],
   [{ PORT: '65536' }, /PORT must be an integer from 0 to 65535/],
+  [{ STACK_NAMESPACE: '{{index .Service.Labels}}' }, /STACK_NAMESPACE must be a stack name/],
 ];
 for (const [env, message] of badValues) {
   test(`a bad ${Object.entries(env)[0]!.join('=')} is refused with a message naming the variable`, (t) => {

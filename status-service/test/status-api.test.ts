@@ -1,7 +1,8 @@
 import test from 'ava';
 import { plainRequest } from 'testkit/http';
 import { observe } from '../src/docker-watcher.ts';
-import { IDS, inspectInfo, type InspectInit } from './fixtures.ts';
+import { observeTask } from '../src/task-status.ts';
+import { IDS, inspectInfo, taskInfo, type InspectInit } from './fixtures.ts';
 import { within } from 'testkit/poll';
 import { serveJson, startApp, type RunningApp } from './helpers.ts';
 
@@ -38,7 +39,34 @@ test('/status lists every container with app counts, from the view', async (t) =
   t.like(body.docker, { reachable: true, endpoint: 'unix:///var/run/docker.sock', error: null });
   t.deepEqual(body.gateway, { reachable: false, url: null });
   t.true(body.containers.every((c: any) => c.gateway === null), 'no gateway API configured: gateway is null');
+  t.true(body.containers.every((c: any) => c.node === null), 'outside swarm mode: node is null');
   t.false(Number.isNaN(Date.parse(body.observedAt)));
+});
+
+test("in swarm mode /status lists the tasks, each with its node and slot, counts the running ones per app, and matches the gateway's servers by task address", async (t) => {
+  // Traefik's Swarm provider routes to each running task's address on the network it shares with it.
+  const traefik = await serveJson(() => [
+    { name: 'storage@swarm', serverStatus: { 'http://10.0.1.5:3000': 'UP', 'http://10.0.1.6:3000': 'DOWN' } },
+  ]);
+  t.teardown(traefik.close);
+  const app = await startApp({ traefikApiUrl: traefik.url });
+  t.teardown(app.close);
+  const healthcheck = ['CMD', 'node', 'healthcheck.js'];
+  app.view.replaceAll([
+    observeTask(taskInfo({ id: 'storage1', slot: 1, healthcheck, addresses: ['10.0.9.5/24', '10.0.1.5/24'] }), 'demo_storage', 'manager-1')!,
+    observeTask(taskInfo({ id: 'storage2', slot: 2, healthcheck, state: 'starting', addresses: ['10.0.1.6/24'] }), 'demo_storage', 'worker-1')!,
+    observeTask(taskInfo({ id: 'storage3', slot: 3, healthcheck, desired: 'shutdown', state: 'failed', exitCode: 137 }), 'demo_storage', 'worker-1')!,
+  ]);
+  const { value: body } = await within('the gateway view in /status', 5_000, async () => {
+    const { body } = await getJson(`${app.url}/status`);
+    return body.gateway.reachable ? body : undefined;
+  });
+  t.deepEqual(body.apps, { storage: { total: 3, running: 2, healthy: 1 } });
+  t.deepEqual(body.containers.map((c: any) => [c.replica, c.node, c.state, c.health, c.exitCode, c.gateway.status]), [
+    [1, 'manager-1', 'running', 'healthy', null, 'UP'],
+    [2, 'worker-1', 'running', 'starting', null, 'DOWN'],
+    [3, 'worker-1', 'exited', 'none', 137, 'NOT_ROUTED'],
+  ]);
 });
 
 test('/status?appName= narrows to one app; an unknown app is an empty list', async (t) => {
@@ -244,6 +272,8 @@ test('OpenAPI and Swagger UI exist in development only', async (t) => {
   t.is(openapi.status, 200);
   t.is(openapi.body.openapi, '3.1.0');
   t.truthy(openapi.body.paths['/status'].get.parameters.find((p: any) => p.name === 'appName'));
+  t.like(openapi.body.components.schemas.ContainerStatus.properties.node, { type: ['string', 'null'] });
+  t.regex(openapi.body.components.schemas.ContainerStatus.properties.node.description, /^Swarm mode: the hostname of the node/);
   t.is((await fetch(`${dev.url}/swagger`)).status, 200);
   t.is((await fetch(`${prod.url}/openapi.json`)).status, 404);
   t.is((await fetch(`${prod.url}/swagger`)).status, 404);

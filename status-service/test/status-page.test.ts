@@ -1,6 +1,7 @@
 import test from 'ava';
 import { observe } from '../src/docker-watcher.ts';
-import { event, IDS, inspectInfo } from './fixtures.ts';
+import { observeTask } from '../src/task-status.ts';
+import { event, IDS, inspectInfo, taskInfo, type TaskInit } from './fixtures.ts';
 import { startApp } from './helpers.ts';
 
 test('the page lists every container, server-rendered, with links that keep the gateway prefix', async (t) => {
@@ -14,6 +15,7 @@ test('the page lists every container, server-rendered, with links that keep the 
   const html = await response.text();
   t.is(response.headers.get('content-type'), 'text/html; charset=utf-8');
   t.is((html.match(/<tr data-id=/g) ?? []).length, 2);
+  t.false(html.includes('<tr class="node"'), 'outside swarm mode the rows are not grouped');
   t.true(html.includes('&lt;img src=x onerror=alert(1)&gt;'), 'names from Docker are escaped');
   t.false(html.includes('<img src=x'));
   t.true(html.includes('<noscript><meta http-equiv="refresh" content="5"></noscript>'));
@@ -83,4 +85,33 @@ test('the page shows what decides routing: the gateway check where Docker has no
   t.regex(rows[1]!, /class="health health-unhealthy"[^>]*>unhealthy \(gateway check\)/);
   t.regex(rows[2]!, /class="gateway gateway-NOT_ROUTED">NOT ROUTED</, 'a replica the gateway does not route is a warning');
   for (const row of rows.slice(3, 5)) t.regex(row, /class="gateway gateway-by-design">not routed \(by design\)</);
+});
+
+test('in swarm mode the page groups the tasks by node, each group under a heading row, by app and slot within', async (t) => {
+  const app = await startApp();
+  t.teardown(app.close);
+  const task = (init: TaskInit, node: string) => observeTask(taskInfo(init), `demo_${init.app ?? 'storage'}`, node)!;
+  app.view.replaceAll([
+    task({ id: 'storage2', slot: 2 }, 'worker-1'),
+    task({ id: 'storage1', slot: 1 }, 'manager-1'),
+    task({ id: 'status1', slot: 1, app: 'status' }, 'manager-1'),
+    task({ id: 'storage3', slot: 3, desired: 'shutdown', state: 'failed', exitCode: 137 }, 'worker-1'),
+    task({ id: 'storage4', slot: 4 }, '<b>odd</b>'),
+  ]);
+  const html = await (await fetch(`${app.url}/`)).text();
+  // Each heading as its text, each task's row as its app and replica.
+  const rows = [...html.matchAll(/<tr class="node" data-node="[^"]*"><th colspan="8">(.*?)<\/th><\/tr>|<tr data-id="[^"]*" data-app="([^"]*)">\n<td>[^<]*<\/td>\n<td>([^<]*)</g)].map(
+    ([, heading, appName, replica]) => heading ?? `  ${appName} ${replica}`,
+  );
+  t.deepEqual(rows, [
+    'Node &lt;b&gt;odd&lt;/b&gt; <span class="node-count">1 task, 1 running</span>',
+    '  storage 4',
+    'Node manager-1 <span class="node-count">2 tasks, 2 running</span>',
+    '  status 1',
+    '  storage 1',
+    'Node worker-1 <span class="node-count">2 tasks, 1 running</span>',
+    '  storage 2',
+    '  storage 3',
+  ]);
+  t.false(/\sstyle=/.test(html), 'no inline style (the gateway sets a strict CSP)');
 });

@@ -20,9 +20,11 @@ export interface AppDependencies {
   faults?: FaultInjector;
   /** Epoch milliseconds now; the replica's uptime counts from its first reading. */
   now?: () => number;
+  /** True once the replica drains before it stops: /healthz then answers 503. */
+  draining?: () => boolean;
 }
 
-export function createApp({ config, store, logger, faults, now = Date.now }: AppDependencies): Koa {
+export function createApp({ config, store, logger, faults, now = Date.now, draining = () => false }: AppDependencies): Koa {
   const development = config.appEnv === 'development';
   const storeRouteOptions = { faults, replicaId: config.replicaId, bodyLimitBytes: config.bodyLimitBytes };
   return createServiceApp({
@@ -35,7 +37,7 @@ export function createApp({ config, store, logger, faults, now = Date.now }: App
     ],
     routers: [
       homeRoutes(config.replicaId, development),
-      healthRoutes(config.replicaId, store, now, faults),
+      healthRoutes(config.replicaId, store, now, faults, draining),
       dataRoutes(store, storeRouteOptions),
       orderRoutes(store, storeRouteOptions),
       ...(faults ? [faultRoutes(faults)] : []),

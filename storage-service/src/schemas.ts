@@ -142,7 +142,9 @@ export const OrderPage = z
 
 export const Health = z
   .object({
-    status: z.enum(['ok', 'unhealthy']),
+    status: z.enum(['ok', 'unhealthy', 'draining']).meta({
+      description: '`draining` from SIGTERM until the replica closes (SHUTDOWN_DRAIN_MS): it still serves, and the gateway stops sending it requests.',
+    }),
     replica: z.string(),
     uptimeSeconds: z.number().nonnegative(),
     store: z.enum(['reachable', 'unreachable']).meta({ description: 'Whether the store answered this probe; unreachable makes the replica unhealthy.' }),

@@ -33,6 +33,17 @@ test('GET /healthz answers 503 while the store cannot serve, so the gateway rout
   t.like(await json(up), { status: 'ok', store: 'reachable' });
 });
 
+test('GET /healthz answers 503 "draining" once the replica drains before it stops, while other requests are still served', async (t) => {
+  let draining = false;
+  const app = await startApp(t, { draining: () => draining });
+  t.is((await fetch(`${app.url}/healthz`)).status, 200);
+  draining = true;
+  const res = await fetch(`${app.url}/healthz`);
+  t.is(res.status, 503);
+  t.like(await json(res), { status: 'draining', store: 'reachable' });
+  t.is((await fetch(`${app.url}/data/users`)).status, 200);
+});
+
 test('GET / is an HTML page naming the service and the replica, with links to the data', async (t) => {
   const app = await startApp(t);
   const res = await fetch(`${app.url}/`);

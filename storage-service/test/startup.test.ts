@@ -37,6 +37,7 @@ test('every variable is read and converted', (t) => {
       IDEMPOTENCY_TTL_SECONDS: '60',
       LOG_LEVEL: 'debug',
       REPLICA_ID: 'storage-2',
+      SHUTDOWN_DRAIN_MS: '5000',
       FAULTS_ENABLED: 'true',
     }),
     {
@@ -50,6 +51,7 @@ test('every variable is read and converted', (t) => {
       idempotencyTtlSeconds: 60,
       logLevel: 'debug',
       replicaId: 'storage-2',
+      shutdownDrainMs: 5000,
       faultsEnabled: true,
     },
   );
@@ -72,6 +74,8 @@ const badValues: Array<[Record<string, string>, RegExp]> = [
   [{ BODY_LIMIT_BYTES: '67108865' }, /BODY_LIMIT_BYTES must be an integer from 1 to 67108864/],
   [{ IDEMPOTENCY_TTL_SECONDS: '-5' }, /IDEMPOTENCY_TTL_SECONDS must be an integer from 1 to 31536000/],
   [{ STORE_POOL_SIZE: '0' }, /STORE_POOL_SIZE must be an integer from 1 to 1000/],
+  [{ SHUTDOWN_DRAIN_MS: '5s' }, /SHUTDOWN_DRAIN_MS must be an integer from 0 to 600000 \(got "5s"\)/],
+  [{ SHUTDOWN_DRAIN_MS: '600001' }, /SHUTDOWN_DRAIN_MS must be an integer from 0 to 600000/],
   [{ STORE_URL: 'mysql://u:p@db/x' }, /^invalid configuration: STORE_URL must be a URL of the form postgres:\/\/user:password@host:5432\/database$/],
   [{ STORE_URL: 'postgres://u:p@db' }, /STORE_URL must be a URL of the form/],
   [{ STORE_URL: 'postgres://u:p@:5432/db' }, /STORE_URL must be a URL of the form/],
@@ -81,6 +85,29 @@ for (const [env, message] of badValues) {
     t.throws(() => loadConfig(env), { name: 'ConfigError', message });
   });
 }
+
+test('STORE_PASSWORD_FILE puts the password of a file (a Docker secret) into STORE_URL; one trailing newline is not part of it', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'storage-secret-'));
+  const file = join(dir, 'postgres_password');
+  await writeFile(file, 'p@ss/word:1\n');
+  const { storeUrl } = loadConfig({ STORE_URL: 'postgres://assembly@postgres:5432/assembly', STORE_PASSWORD_FILE: file });
+  t.is(storeUrl, 'postgres://assembly:p%40ss%2Fword%3A1@postgres:5432/assembly');
+  t.is(decodeURIComponent(new URL(storeUrl!).password), 'p@ss/word:1');
+});
+
+test('a STORE_PASSWORD_FILE that cannot serve is refused, naming the variable and never the password', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'storage-secret-'));
+  const empty = join(dir, 'empty');
+  await writeFile(empty, '');
+  const password = join(dir, 'password');
+  await writeFile(password, 'hunter2');
+  const url = 'postgres://assembly@postgres:5432/assembly';
+  t.throws(() => loadConfig({ STORE_URL: url, STORE_PASSWORD_FILE: join(dir, 'missing') }), { message: /STORE_PASSWORD_FILE cannot be read \(ENOENT\)/ });
+  t.throws(() => loadConfig({ STORE_URL: url, STORE_PASSWORD_FILE: empty }), { message: /STORE_PASSWORD_FILE names an empty file/ });
+  t.throws(() => loadConfig({ STORE_PASSWORD_FILE: password }), { message: /STORE_PASSWORD_FILE needs STORE_URL/ });
+  const both = t.throws(() => loadConfig({ STORE_URL: 'postgres://assembly:other@postgres:5432/assembly', STORE_PASSWORD_FILE: password }), { message: /STORE_PASSWORD_FILE is set, and STORE_URL holds a password too/ });
+  t.false(both?.message.includes('hunter2') ?? true);
+});
 
 test('the server refuses a bad PORT at once: exit 1, one line, no stack', async (t) => {
   const { code, stderr } = await runUntilExit(t, { PORT: 'eighty' });

@@ -10,7 +10,7 @@ const exec = promisify(execFile);
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 /** `docker-compose` (1.29) where installed, else Compose v2's `docker compose`; E2E_COMPOSE overrides. */
-function composeCommand(): string[] {
+export function composeCommand(): string[] {
   if (process.env.E2E_COMPOSE) return process.env.E2E_COMPOSE.split(' ').filter(Boolean);
   try {
     execFileSync('docker-compose', ['version'], { stdio: 'ignore' });

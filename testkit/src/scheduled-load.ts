@@ -12,6 +12,8 @@ export interface ScheduledLoadOptions {
   timeoutMs: number;
   /** Optional: what counts as success (default: status 200). */
   ok?: (outcome: Outcome) => boolean;
+  /** Optional: stops sending before durationMs is up (requests already sent still get their outcome). */
+  signal?: AbortSignal;
 }
 
 export interface Outcome {
@@ -53,9 +55,9 @@ export function percentile(sorted: number[], p: number): number {
  * A small, bounded, open-loop load generator: exactly rate × duration requests on a fixed schedule
  * (late ticks are sent at once, never dropped or added), each with its own timeout, whatever the answers'
  * latency. Latency counts from when a request was due, so a stall is not hidden (no coordinated
- * omission). Node's fetch keeps connections alive. Resolves when every request has an outcome.
+ * omission). Node's fetch keeps connections alive. Resolves when every request sent has an outcome.
  */
-export async function runScheduledLoad({ url, init, rate, durationMs, timeoutMs, ok = (o) => o.status === 200 }: ScheduledLoadOptions): Promise<ScheduledLoadResult> {
+export async function runScheduledLoad({ url, init, rate, durationMs, timeoutMs, ok = (o) => o.status === 200, signal }: ScheduledLoadOptions): Promise<ScheduledLoadResult> {
   const total = Math.round((rate * durationMs) / 1000);
   const intervalMs = 1000 / rate;
   const start = performance.now();
@@ -86,10 +88,11 @@ export async function runScheduledLoad({ url, init, rate, durationMs, timeoutMs,
     }
   };
 
-  for (let i = 0; i < total; i++) {
+  for (let i = 0; i < total && !signal?.aborted; i++) {
     const dueAt = start + i * intervalMs;
     const wait = dueAt - performance.now();
-    if (wait > 0) await sleep(wait);
+    if (wait > 0) await sleep(wait, undefined, { signal }).catch(() => undefined);
+    if (signal?.aborted) break;
     pending.push(one(i, dueAt));
   }
   const outcomes = await Promise.all(pending);

@@ -10,8 +10,9 @@ import { certificateProblem, leafCertificate, makeAuthority, makeServerCertifica
  *                into DEV_TLS_DIR (a volume the gateway reads); the certificate again when < 30 days remain
  *   files        TLS_CERT_FILE and TLS_KEY_FILE (mounted at FILES_DIR) are a certificate and its key, valid now
  *   acme         GATEWAY_DOMAIN and ACME_EMAIL are set
+ *   off          nothing to check: no certificate, plain HTTP serves every route (TLS ends in front of the gateway)
  */
-const MODES = ['acme', 'files', 'development'];
+const MODES = ['acme', 'files', 'development', 'off'];
 const DEV_NAMES = ['localhost', '127.0.0.1', '::1'];
 const RENEW_BEFORE_DAYS = 30;
 
@@ -59,6 +60,7 @@ async function main(): Promise<string> {
     const served = leafCertificate(cert)!;
     return `certificate from TLS_CERT_FILE: ${served.subject.replace(/\n/g, ', ')}, for ${served.subjectAltName ?? 'no alternative names'}, valid until ${served.validTo}`;
   }
+  if (mode === 'off') return 'no certificate: HTTPS refuses every handshake, plain HTTP serves every route';
   return developmentCertificate(process.env.DEV_TLS_DIR ?? '/certs');
 }
 

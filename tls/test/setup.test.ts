@@ -63,5 +63,5 @@ test('files: a certificate and its key pass; a key of another certificate, or no
 test('an unknown TLS_MODE is refused with the modes there are', async (t) => {
   const answer = await setup({ TLS_MODE: 'self-signed' });
   t.is(answer.code, 1);
-  t.is(answer.stderr, 'tls-setup: TLS_MODE must be one of acme, files, development (got "self-signed")\n');
+  t.is(answer.stderr, 'tls-setup: TLS_MODE must be one of acme, files, development, off (got "self-signed")\n');
 });

@@ -14,8 +14,9 @@ const ASSET_TYPES: Record<string, string> = {
 };
 
 /**
- * GET /: the assembly's landing page, one row per container. Rendered complete on the server; a small
- * script (no framework, no inline code, so a strict Content-Security-Policy holds) keeps it live.
+ * GET /: the assembly's landing page, one row per container (in swarm mode per task, grouped by node).
+ * Rendered complete on the server; a small script (no framework, no inline code, so a strict
+ * Content-Security-Policy holds) keeps it live.
  */
 export function pageRoutes(reporter: StatusReporter, showDocs: boolean): Router {
   const router = new Router();

@@ -33,3 +33,17 @@ test('SIGTERM lets a request in flight finish, closes keep-alive connections and
   t.is(code, 0);
   await t.throwsAsync(fetch(`${server.url}/healthz`), undefined, 'no longer accepting connections');
 });
+
+test('with SHUTDOWN_DRAIN_MS, SIGTERM first drains: /healthz answers 503 and new requests are served until the time is up, then it exits 0', async (t) => {
+  const server = await startServerProcess(t, { SHUTDOWN_DRAIN_MS: '1500' });
+  const signalled = performance.now();
+  server.kill('SIGTERM');
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const health = await fetch(`${server.url}/healthz`);
+  t.is(health.status, 503);
+  t.like(await health.json(), { status: 'draining' });
+  t.is((await fetch(`${server.url}/data/users`)).status, 200, 'a new request while draining is served');
+  const { code } = await server.exit;
+  t.is(code, 0);
+  t.true(performance.now() - signalled >= 1500, 'not before the drain time');
+});
