@@ -1,11 +1,10 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import test from 'ava';
 import { docker, fetchInside } from 'testkit/compose-stack';
 import { within } from 'testkit/poll';
-import { runScheduledLoad, type ScheduledLoadResult } from 'testkit/scheduled-load';
+import { SEEDED_ITEMS, underMixedLoad, type MixedLoad } from 'testkit/mixed-load';
+import { runScheduledLoad } from 'testkit/scheduled-load';
 import { SwarmStack } from 'testkit/swarm-stack';
-import { runWriteLoad, stockProduct, type WriteLoadSummary } from 'testkit/write-load';
-import { e2eProject, scenarioReport, type StatusView } from './helpers/assembly.ts';
+import { e2eProject, scenarioReport, type StatusContainer, type StatusView } from './helpers/assembly.ts';
 import { ms } from './helpers/report.ts';
 
 // docker-stack.yml on a single-node swarm (npm run test:swarm): the same answers as under compose, the
@@ -19,15 +18,12 @@ test.before(async (t) => {
   const started = performance.now();
   stack = await SwarmStack.create({
     name: e2eProject('swarm'),
-    // The test machine's PostgreSQL image reads the password only from POSTGRES_PASSWORD (see the file).
-    overrides: ['e2e/swarm/stack.override.yml'],
     // These scenarios load the replicas, not the rate limiter.
     env: { GATEWAY_RATE_AVERAGE: '100000', GATEWAY_RATE_BURST: '100000' },
   });
   await stack.deploy();
   // Every scenario buys: enough stock that no product runs out during the run.
-  const { ids } = (await (await fetch(stack.url('/storagesvc/data/products?limit=1000'))).json()) as { ids: string[] };
-  for (const id of ids) await stockProduct(stack.url('/storagesvc'), id, 1_000_000);
+  await stack.stockEveryProduct(1_000_000);
   t.log(`stack ${stack.name} deployed and serving in ${ms(performance.now() - started)} (${stack.baseUrl})`);
 });
 
@@ -53,42 +49,30 @@ async function routed(replicas: number, timeoutMs: number): Promise<number> {
   return performance.now() - started;
 }
 
-interface UnderLoad {
-  reads: ScheduledLoadResult;
-  buyers: WriteLoadSummary;
-}
-
 const READ_RATE = 100;
-const ITEMS = ['/storagesvc/data/products/p-1001', '/storagesvc/data/products/p-1002', '/storagesvc/data/users/u-2001', '/storagesvc/data/users/u-2002'];
 
-/**
- * Item reads at READ_RATE per second (open loop) and 4 buyers placing keyed orders (each retries its key
- * until answered), from 3 s before `change` until 3 s after it; bounded by `maxSeconds` in all.
- */
-async function underLoad(change: () => Promise<void>, maxSeconds = 150): Promise<UnderLoad> {
-  const stop = new AbortController();
-  const limit = setTimeout(() => stop.abort(), maxSeconds * 1000);
-  const readsDone = runScheduledLoad({
-    url: (i) => stack.url(ITEMS[i % ITEMS.length]!),
-    rate: READ_RATE,
-    durationMs: maxSeconds * 1000,
-    timeoutMs: 10_000,
-    signal: stop.signal,
+/** Item reads at READ_RATE per second and 4 buyers placing keyed orders, from 3 s before `change` until 3 s after it. */
+const underLoad = (change: () => Promise<void>) =>
+  underMixedLoad(change, {
+    url: (path) => stack.url(path),
+    items: SEEDED_ITEMS,
+    readRate: READ_RATE,
+    buyers: 4,
+    marginMs: 3000,
+    maxSeconds: 150,
   });
-  const buyersDone = runWriteLoad({ workload: 'store', base: stack.url('/storagesvc'), users: 4, durationSeconds: maxSeconds, p: 0.5, timeoutSeconds: 10, signal: stop.signal });
-  try {
-    await sleep(3000);
-    await change();
-    await sleep(3000);
-  } finally {
-    stop.abort();
-    clearTimeout(limit);
-  }
-  return { reads: await readsDone, buyers: await buyersDone };
+
+/** Until `service` runs `count` tasks again, none of them `old`'s container. */
+async function replaced(service: string, old: string, count: number): Promise<void> {
+  await within(`${service} replaced`, 60_000, async () => {
+    const running = await stack.taskContainers(service);
+    if (running.length !== count || running.some((c) => c.id === old)) throw new Error(`${running.length} running`);
+    return true;
+  }, { intervalMs: 250 });
 }
 
 /** The figures of a load, and what failed in it. */
-function loadFigures({ reads, buyers }: UnderLoad): Record<string, string> {
+function loadFigures({ reads, buyers }: MixedLoad): Record<string, string> {
   return {
     reads: `${reads.sent} at ${READ_RATE}/s, ${reads.failed} failed, p50 ${ms(reads.p50)}, p99 ${ms(reads.p99)}, max ${ms(reads.max)}`,
     'read failures (first 5)': JSON.stringify(reads.failures.slice(0, 5).map((o) => `${o.status ?? o.error} from ${o.replica ?? 'the gateway'} at ${ms(o.startedAt)}`)),
@@ -97,7 +81,7 @@ function loadFigures({ reads, buyers }: UnderLoad): Record<string, string> {
   };
 }
 
-function assertNothingFailed(t: import('ava').ExecutionContext, load: UnderLoad): void {
+function assertNothingFailed(t: import('ava').ExecutionContext, load: MixedLoad): void {
   t.is(load.reads.failed, 0, 'every read answered 200');
   t.deepEqual(load.buyers.errors, {}, 'every buyer request answered as expected');
   t.is(load.buyers.retries, 0, 'no order had to be sent again by the client');
@@ -117,6 +101,11 @@ test.serial('1. the same paths and answers as under compose', async (t) => {
 
   const view = await statusView();
   t.like(view.apps, { storage: { running: 3 }, gateway: { running: 1 }, status: { running: 1 }, 'docker-api': { running: 1 }, postgres: { running: 1 } });
+  // Swarm mode: each replica is a task, with its node's host name and its slot, routed by the gateway.
+  const hostname = await docker('node', 'inspect', 'self', '--format', '{{.Description.Hostname}}');
+  const replicas = view.containers.filter((c) => c.appName === 'storage') as Array<StatusContainer & { node: string | null; replica: number | null }>;
+  t.deepEqual(replicas.map((c) => [c.node, c.replica, c.state, c.gateway?.status]), [1, 2, 3].map((slot) => [hostname, slot, 'running', 'UP']));
+  t.true(replicas.every((c) => c.name.startsWith(`${stack.service('storage')}.`)), JSON.stringify(replicas.map((c) => c.name)));
   const page = await get('/');
   t.is(page.status, 302);
   const location = new URL(page.headers.get('location')!, stack.baseUrl);
@@ -229,22 +218,41 @@ test.serial('5. a storage task\'s container killed under load: no failed request
   const [victim] = await stack.taskContainers('storage');
   if (!victim) throw new Error('no storage task');
   let replacedMs = 0;
+  let reportedMs = 0;
   const load = await underLoad(async () => {
     const killed = performance.now();
     await docker('kill', victim.id);
-    await within('a replacement task routed', 60_000, async () => {
-      const running = await stack.taskContainers('storage');
-      if (running.length !== 3 || running.some((c) => c.id === victim.id)) throw new Error(`${running.length} running`);
-      return true;
-    }, { intervalMs: 250 });
+    // The status service lists the tasks every second, and at once on the container's event.
+    await within('the status service reports the killed task', 10_000, async () => {
+      const entry = (await statusView('?appName=storage')).containers.find((c) => victim.id.startsWith(c.id));
+      return entry?.state === 'exited' || undefined;
+    }, { intervalMs: 50 });
+    reportedMs = performance.now() - killed;
+    await replaced('storage', victim.id, 3);
     await routed(3, 30_000);
     replacedMs = performance.now() - killed;
   });
-  t.log(scenarioReport('swarm 5. a killed task', { 'replaced and routed after': ms(replacedMs), ...loadFigures(load) }));
+  t.log(scenarioReport('swarm 5. a killed task', { 'reported exited after': ms(reportedMs), 'replaced and routed after': ms(replacedMs), ...loadFigures(load) }));
+  t.true(reportedMs <= 2000, `the status service reported the killed task after ${ms(reportedMs)}`);
   assertNothingFailed(t, load);
 });
 
-test.serial('6. the PostgreSQL task restarted under load: writes resume within 15 s, the status page never fails', async (t) => {
+test.serial('6. no storage task up: 503 problem+json from the gateway at once, and served again once they are back', async (t) => {
+  await stack.docker(['service', 'scale', '--detach=false', `${stack.service('storage')}=0`]);
+  await routed(0, 30_000);
+  const started = performance.now();
+  const none = await get('/storagesvc/data/products/p-1001');
+  const tookMs = performance.now() - started;
+  t.is(none.status, 503, none.text);
+  t.is(none.type, 'application/problem+json');
+  t.truthy(none.headers.get('retry-after'));
+  t.true(tookMs < 2000, `answered after ${ms(tookMs)}`);
+  await stack.docker(['service', 'scale', '--detach=false', `${stack.service('storage')}=3`]);
+  await routed(3, 60_000);
+  t.is((await get('/storagesvc/data/products/p-1001')).status, 200);
+});
+
+test.serial('7. the PostgreSQL task restarted under load: writes resume within 15 s, the status page never fails', async (t) => {
   const [database] = await stack.taskContainers('postgres');
   if (!database) throw new Error('no postgres task');
   const stop = new AbortController();
@@ -253,11 +261,7 @@ test.serial('6. the PostgreSQL task restarted under load: writes resume within 1
   const load = await underLoad(async () => {
     const killedAt = performance.now();
     await docker('kill', database.id);
-    await within('a new PostgreSQL task', 60_000, async () => {
-      const running = await stack.taskContainers('postgres');
-      if (running.length !== 1 || running[0]!.id === database.id) throw new Error('not yet');
-      return true;
-    }, { intervalMs: 250 });
+    await replaced('postgres', database.id, 1);
     // Writes resume: an order through the gateway is placed again.
     await within('an order placed again', 30_000, async () => {
       const answer = await get('/storagesvc/orders', { method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': crypto.randomUUID() }, body: JSON.stringify({ productId: 'p-1001', quantity: 1 }) });
@@ -268,7 +272,7 @@ test.serial('6. the PostgreSQL task restarted under load: writes resume within 1
   });
   stop.abort();
   const pageLoad = await page;
-  t.log(scenarioReport('swarm 6. PostgreSQL restarted', {
+  t.log(scenarioReport('swarm 7. PostgreSQL restarted', {
     'writes resumed after': ms(resumedMs),
     'status page': `${pageLoad.sent} reads, ${pageLoad.failed} failed, p99 ${ms(pageLoad.p99)}`,
     ...loadFigures(load),

@@ -10,6 +10,22 @@
 # It writes the name into a copy of traefik.yml with the TLS settings (TLS_MODE; with acme, the domain,
 # the e-mail address and the CA), and runs Traefik on it.
 set -eu
+
+# Runs the command once a second until it succeeds; after 30 tries, stops the container saying why.
+retry() {
+  why=$1
+  shift
+  tries=0
+  until "$@"; do
+    tries=$((tries + 1))
+    if [ "$tries" -ge 30 ]; then
+      echo "start.sh: $why after $tries tries" >&2
+      exit 1
+    fi
+    sleep 1
+  done
+}
+
 if [ -n "${STACK_NAMESPACE:-}" ]; then
   orchestrator=swarm
   project=$STACK_NAMESPACE
@@ -17,27 +33,13 @@ if [ -n "${STACK_NAMESPACE:-}" ]; then
     *[!A-Za-z0-9_.-]*) echo "start.sh: STACK_NAMESPACE is not a stack name (got \"$project\")" >&2; exit 1 ;;
   esac
   # Swarm's DNS knows a task's name only once the task runs: Traefik binds the internal entrypoint to it.
-  tries=0
-  until nslookup gateway-control >/dev/null 2>&1; do
-    tries=$((tries + 1))
-    if [ "$tries" -ge 30 ]; then
-      echo "start.sh: the name gateway-control (this task on the control network) did not resolve within $tries s" >&2
-      exit 1
-    fi
-    sleep 1
-  done
+  resolves() { nslookup gateway-control >/dev/null 2>&1; }
+  retry "the name gateway-control (this task on the control network) did not resolve" resolves
 else
   orchestrator=compose
   api=http://docker-api:2375
-  tries=0
-  until inspect=$(wget -q -O - "$api/containers/$(hostname)/json" 2>/dev/null); do
-    tries=$((tries + 1))
-    if [ "$tries" -ge 30 ]; then
-      echo "start.sh: cannot read this container from the Docker API proxy at $api after $tries tries" >&2
-      exit 1
-    fi
-    sleep 1
-  done
+  own_container() { inspect=$(wget -q -O - "$api/containers/$(hostname)/json" 2>/dev/null); }
+  retry "cannot read this container from the Docker API proxy at $api" own_container
   rest=${inspect#*\"com.docker.compose.project\":\"}
   project=${rest%%\"*}
   case "$project" in

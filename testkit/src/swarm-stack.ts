@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { composeCommand, ROOT } from './compose-stack.ts';
 import { within } from './poll.ts';
 import { freePort } from './processes.ts';
+import { stockProduct } from './write-load.ts';
 
 const exec = promisify(execFile);
 
@@ -15,9 +16,13 @@ export interface SwarmStackOptions {
   name: string;
   /** Added to (and overriding) the deploy's environment. */
   env?: NodeJS.ProcessEnv;
-  /** Stack files after docker-stack.yml, relative to the repository's root. */
-  overrides?: string[];
 }
+
+/**
+ * After docker-stack.yml: PostgreSQL reads its password file itself, so that the test machine's stand-in
+ * image, which knows only POSTGRES_PASSWORD, works as the official one does (see the file).
+ */
+const POSTGRES_ENTRYPOINT = 'testkit/swarm/postgres-entrypoint.yml';
 
 /** A running task's container on this node. */
 export interface TaskContainer {
@@ -34,7 +39,7 @@ function devDashboardUsers(): string {
 }
 
 function dockerSync(...args: string[]): string {
-  return execFileSync('docker', args, { encoding: 'utf8', timeout: 120_000 }).trim();
+  return execFileSync('docker', args, { encoding: 'utf8', timeout: 120_000, stdio: ['ignore', 'pipe', 'pipe'] }).trim();
 }
 
 /**
@@ -51,13 +56,14 @@ export class SwarmStack {
   readonly #files: string[];
   readonly #secretDir: string;
   #madeSwarm = false;
+  #nodeId = '';
   #labelledNode = false;
 
-  private constructor(port: number, { name, env = {}, overrides = [] }: SwarmStackOptions) {
+  private constructor(port: number, { name, env = {} }: SwarmStackOptions) {
     this.name = name;
     this.port = port;
     this.baseUrl = `http://127.0.0.1:${port}`;
-    this.#files = ['docker-stack.yml', ...overrides];
+    this.#files = ['docker-stack.yml', POSTGRES_ENTRYPOINT];
     this.#secretDir = mkdtempSync(join(tmpdir(), `${name}-`));
     const passwordFile = join(this.#secretDir, 'postgres_password');
     writeFileSync(passwordFile, randomBytes(18).toString('hex'), { mode: 0o600 });
@@ -103,17 +109,32 @@ export class SwarmStack {
     } else if (state !== 'active true') {
       throw new Error(`this engine's swarm is "${state}": a manager node is needed to deploy a stack`);
     }
-    if ((await this.docker(['node', 'inspect', 'self', '--format', '{{index .Spec.Labels "assembly.postgres"}}'])) !== 'true') {
-      await this.docker(['node', 'update', '--label-add', 'assembly.postgres=true', 'self']);
+    // `self` names this node for inspect, not for update.
+    this.#nodeId = await this.docker(['info', '--format', '{{.Swarm.NodeID}}']);
+    if ((await this.docker(['node', 'inspect', this.#nodeId, '--format', '{{index .Spec.Labels "assembly.postgres"}}'])) !== 'true') {
+      await this.docker(['node', 'update', '--label-add', 'assembly.postgres=true', this.#nodeId]);
       this.#labelledNode = true;
     }
     const [compose = 'docker-compose', ...pre] = composeCommand();
     await exec(compose, [...pre, '--env-file', '.env.dev', 'build', 'storage', 'status'], { cwd: ROOT, env: this.env, timeout: 600_000, maxBuffer: 64 << 20 });
+    await this.redeploy(timeoutMs);
+  }
+
+  /**
+   * `docker stack deploy` of the files as they are, and the wait until every service runs all its tasks
+   * and the gateway serves: after deploy(), it puts back whatever `docker service update` changed.
+   */
+  async redeploy(timeoutMs = 180_000): Promise<void> {
     await this.docker(['stack', 'deploy', ...this.#files.flatMap((file) => ['-c', file]), this.name]);
     await within(`${this.name}: every service at its replica count`, timeoutMs, async () => {
       const lines = (await this.docker(['service', 'ls', '--filter', `label=com.docker.stack.namespace=${this.name}`, '--format', '{{.Name}} {{.Replicas}}'])).split('\n');
       const short = lines.filter((line) => !/ (\d+)\/\1\b/.test(line));
       if (lines.length < 5 || short.length) throw new Error(short.join(', ') || `${lines.length} services`);
+      // A deploy that changed a service starts a rolling update of it: done once none is updating.
+      const names = lines.map((line) => line.split(' ')[0]!);
+      const states = await this.docker(['service', 'inspect', '--format', '{{.Spec.Name}} {{if .UpdateStatus}}{{.UpdateStatus.State}}{{end}}', ...names]);
+      const updating = states.split('\n').filter((line) => / (updating|rollback_started)$/.test(line));
+      if (updating.length) throw new Error(`still updating: ${updating.join(', ')}`);
       return true;
     }, { intervalMs: 1000 });
     await within(`${this.name}: the gateway serves a read and the status service answers`, 60_000, async () => {
@@ -123,6 +144,12 @@ export class SwarmStack {
       }
       return true;
     }, { intervalMs: 500 });
+  }
+
+  /** Sets every product's stock, so that buyers never run out during a run. */
+  async stockEveryProduct(quantity: number): Promise<void> {
+    const { ids } = (await (await fetch(this.url('/storagesvc/data/products?limit=1000'))).json()) as { ids: string[] };
+    for (const id of ids) await stockProduct(this.url('/storagesvc'), id, quantity);
   }
 
   /** The running tasks' containers of one of the stack's services (this node's: all of them on one node). */
@@ -187,7 +214,7 @@ export class SwarmStack {
         execFileSync('sleep', ['1']);
       }
     }
-    if (this.#labelledNode) attempt(() => dockerSync('node', 'update', '--label-rm', 'assembly.postgres', 'self'));
+    if (this.#labelledNode) attempt(() => dockerSync('node', 'update', '--label-rm', 'assembly.postgres', this.#nodeId));
     if (this.#madeSwarm) attempt(() => dockerSync('swarm', 'leave', '--force'));
     rmSync(this.#secretDir, { recursive: true, force: true });
   }
