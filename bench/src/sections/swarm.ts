@@ -148,7 +148,10 @@ export const section: Section = {
       `as deployed, ${spreadText(all.map((r) => r.during.failed), String)} reads and ${spreadText(all.map((r) => failedOrders(r.buyers)), String)} orders failed (min / median / max of ${ROUNDS} rounds), ` +
       `with a p99 of ${spreadText(all.map((r) => r.during.p99), fmt.ms)} during the update against ${spreadText(all.map((r) => r.before.p99), fmt.ms)} before it. ` +
       `Each safeguard taken away alone (median failed reads and orders): no drain ${worst('no-drain')}, no healthcheck ${worst('no-healthcheck')}, stop-first ${worst('stop-first')}, ` +
-      `Traefik polling every 15 s ${worst('refresh-15s')}. A scale-out from 3 to ${SCALED_TO} tasks was routed ${spreadText(scaleOutMs.map((ms) => ms / 1000), (s) => `${round(s, 1)} s`)} after the command. ` +
+      `Traefik polling every 15 s ${worst('refresh-15s')}.` +
+      ' Every request of this load may be retried on another replica by the gateway (reads, and orders with an Idempotency-Key), so a replica that closes its port early (no drain) or stops before its successor runs (stop-first, with two others serving) costs a retry, not a failure;' +
+      ' the drain is what keeps an unkeyed POST, which is never retried, from failing on a stopping replica. Without the healthcheck a new task can be routed before it listens; with polling every 15 s a stopped task stays routed.' +
+      ` A scale-out from 3 to ${SCALED_TO} tasks was routed ${spreadText(scaleOutMs.map((ms) => ms / 1000), (s) => `${round(s, 1)} s`)} after the command. ` +
       `Single-node swarm on the same 2 cores as the load; orders are keyed (Traefik retries them, and the buyers would send a key again: "orders failed" counts every answer that was not the order, and every retry).`;
     return {
       table,
