@@ -121,8 +121,9 @@ export class SwarmStack {
   }
 
   /**
-   * `docker stack deploy` of the files as they are, and the wait until every service runs all its tasks
-   * and the gateway serves: after deploy(), it puts back whatever `docker service update` changed.
+   * `docker stack deploy` of the files as they are, and the wait until every service runs all its tasks,
+   * the gateway routes every replica and the status service says so: after deploy(), it puts back
+   * whatever `docker service update` changed.
    */
   async redeploy(timeoutMs = 180_000): Promise<void> {
     await this.docker(['stack', 'deploy', ...this.#files.flatMap((file) => ['-c', file]), this.name]);
@@ -137,11 +138,13 @@ export class SwarmStack {
       if (updating.length) throw new Error(`still updating: ${updating.join(', ')}`);
       return true;
     }, { intervalMs: 1000 });
-    await within(`${this.name}: the gateway serves a read and the status service answers`, 60_000, async () => {
-      for (const path of ['/storagesvc/data', '/statussvc/status']) {
-        const answer = await fetch(this.url(path), { signal: AbortSignal.timeout(2000) });
-        if (!answer.ok) throw new Error(`GET ${path} answered ${answer.status}`);
-      }
+    const replicas = Number(await this.docker(['service', 'inspect', '--format', '{{.Spec.Mode.Replicated.Replicas}}', this.service('storage')]));
+    await within(`${this.name}: the gateway routes every replica, and the status service sees them routed`, 60_000, async () => {
+      if ((await this.routedStorage()).length !== replicas) throw new Error('not every replica is routed');
+      const answer = await fetch(this.url('/statussvc/status?appName=storage'), { signal: AbortSignal.timeout(2000) });
+      const { containers = [] } = (await answer.json()) as { containers?: Array<{ gateway: { status: string } | null }> };
+      const up = containers.filter((c) => c.gateway?.status === 'UP').length;
+      if (up !== replicas) throw new Error(`the status service sees ${up} of ${replicas} replicas UP in the gateway`);
       return true;
     }, { intervalMs: 500 });
   }
