@@ -73,8 +73,14 @@ export function parseDockerHost(value: string): DockerEndpoint | null {
   return null;
 }
 
-function isNotFound(err: unknown): boolean {
-  return (err as { statusCode?: number } | null)?.statusCode === 404;
+/** Docker's answer, or null when it says there is no such object (404). */
+async function orNullIfMissing<T>(answer: Promise<T>): Promise<T | null> {
+  try {
+    return await answer;
+  } catch (err) {
+    if ((err as { statusCode?: number } | null)?.statusCode === 404) return null;
+    throw err;
+  }
 }
 
 /** dockerode passes `abortSignal` on to every call; its type declarations lack it for these two. */
@@ -92,12 +98,7 @@ export function dockerodeApi(endpoint: DockerEndpoint): DockerApi {
       return containers.map((container) => container.Id);
     },
     async inspectContainer(id, signal) {
-      try {
-        return await docker.getContainer(id).inspect({ abortSignal: signal });
-      } catch (err) {
-        if (isNotFound(err)) return null;
-        throw err;
-      }
+      return orNullIfMissing(docker.getContainer(id).inspect({ abortSignal: signal }));
     },
     async containerEvents(labels, actions, signal) {
       return getEvents({ filters: { type: ['container'], label: labels, event: [...actions] }, abortSignal: signal });
@@ -109,20 +110,10 @@ export function dockerodeApi(endpoint: DockerEndpoint): DockerApi {
       return docker.listServices({ filters: { label: labels }, abortSignal: signal });
     },
     async listTasks(serviceIds, signal) {
-      try {
-        return await docker.listTasks({ filters: { service: serviceIds }, abortSignal: signal });
-      } catch (err) {
-        if (isNotFound(err)) return null;
-        throw err;
-      }
+      return orNullIfMissing(docker.listTasks({ filters: { service: serviceIds }, abortSignal: signal }));
     },
     async inspectNode(id, signal) {
-      try {
-        return await docker.getNode(id).inspect({ abortSignal: signal });
-      } catch (err) {
-        if (isNotFound(err)) return null;
-        throw err;
-      }
+      return orNullIfMissing(docker.getNode(id).inspect({ abortSignal: signal }));
     },
     async swarmEvents(actions, signal) {
       return getEvents({ filters: { type: ['container', 'service'], event: [...actions] }, abortSignal: signal });
