@@ -38,17 +38,6 @@ const get = async (path: string, init: RequestInit = {}) => {
 
 const statusView = async (query = ''): Promise<StatusView> => JSON.parse((await get(`/statussvc/status${query}`)).text) as StatusView;
 
-/** Until the gateway routes exactly `replicas` storage tasks; returns how long that took. */
-async function routed(replicas: number, timeoutMs: number): Promise<number> {
-  const started = performance.now();
-  await within(`${replicas} storage tasks routed`, timeoutMs, async () => {
-    const up = await stack.routedStorage();
-    if (up.length !== replicas) throw new Error(`${up.length} routed: ${up.join(', ')}`);
-    return true;
-  }, { intervalMs: 200 });
-  return performance.now() - started;
-}
-
 const READ_RATE = 100;
 
 /** Item reads at READ_RATE per second and 4 buyers placing keyed orders, from 3 s before `change` until 3 s after it. */
@@ -186,7 +175,7 @@ test.serial('3. a rolling update under load (docker service update --force): no 
   let updateMs = 0;
   const load = await underLoad(async () => {
     const started = performance.now();
-    await stack.docker(['service', 'update', '--force', '--detach=false', '--quiet', stack.service('storage')]);
+    await stack.updateService('storage', '--force');
     updateMs = performance.now() - started;
   });
   const after = (await stack.taskContainers('storage')).map((c) => c.id);
@@ -200,7 +189,7 @@ test.serial('4. scaling out to 5 and back to 3 under load: new tasks routed with
   let routedMs = 0;
   const out = await underLoad(async () => {
     await stack.docker(['service', 'scale', '--detach=true', `${stack.service('storage')}=5`]);
-    routedMs = await routed(5, 30_000);
+    routedMs = await stack.waitRouted(5, 30_000);
   });
   t.log(scenarioReport('swarm 4a. scale out to 5', { 'routed after': ms(routedMs), ...loadFigures(out) }));
   t.true(routedMs <= 10_000, `5 tasks routed after ${ms(routedMs)}`);
@@ -208,7 +197,7 @@ test.serial('4. scaling out to 5 and back to 3 under load: new tasks routed with
 
   const back = await underLoad(async () => {
     await stack.docker(['service', 'scale', '--detach=false', `${stack.service('storage')}=3`]);
-    await routed(3, 30_000);
+    await stack.waitRouted(3, 30_000);
   });
   t.log(scenarioReport('swarm 4b. scale back to 3', loadFigures(back)));
   assertNothingFailed(t, back);
@@ -229,7 +218,7 @@ test.serial('5. a storage task\'s container killed under load: no failed request
     }, { intervalMs: 50 });
     reportedMs = performance.now() - killed;
     await replaced('storage', victim.id, 3);
-    await routed(3, 30_000);
+    await stack.waitRouted(3, 30_000);
     replacedMs = performance.now() - killed;
   });
   t.log(scenarioReport('swarm 5. a killed task', { 'reported exited after': ms(reportedMs), 'replaced and routed after': ms(replacedMs), ...loadFigures(load) }));
@@ -239,7 +228,7 @@ test.serial('5. a storage task\'s container killed under load: no failed request
 
 test.serial('6. no storage task up: 503 problem+json from the gateway at once, and served again once they are back', async (t) => {
   await stack.docker(['service', 'scale', '--detach=false', `${stack.service('storage')}=0`]);
-  await routed(0, 30_000);
+  await stack.waitRouted(0, 30_000);
   const started = performance.now();
   const none = await get('/storagesvc/data/products/p-1001');
   const tookMs = performance.now() - started;
@@ -248,7 +237,7 @@ test.serial('6. no storage task up: 503 problem+json from the gateway at once, a
   t.truthy(none.headers.get('retry-after'));
   t.true(tookMs < 2000, `answered after ${ms(tookMs)}`);
   await stack.docker(['service', 'scale', '--detach=false', `${stack.service('storage')}=3`]);
-  await routed(3, 60_000);
+  await stack.waitRouted(3, 60_000);
   t.is((await get('/storagesvc/data/products/p-1001')).status, 200);
 });
 

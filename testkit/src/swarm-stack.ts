@@ -139,14 +139,30 @@ export class SwarmStack {
       return true;
     }, { intervalMs: 1000 });
     const replicas = Number(await this.docker(['service', 'inspect', '--format', '{{.Spec.Mode.Replicated.Replicas}}', this.service('storage')]));
-    await within(`${this.name}: the gateway routes every replica, and the status service sees them routed`, 60_000, async () => {
-      if ((await this.routedStorage()).length !== replicas) throw new Error('not every replica is routed');
+    await this.waitRouted(replicas, 60_000);
+    await within(`${this.name}: the status service sees every replica routed`, 60_000, async () => {
       const answer = await fetch(this.url('/statussvc/status?appName=storage'), { signal: AbortSignal.timeout(2000) });
       const { containers = [] } = (await answer.json()) as { containers?: Array<{ gateway: { status: string } | null }> };
       const up = containers.filter((c) => c.gateway?.status === 'UP').length;
       if (up !== replicas) throw new Error(`the status service sees ${up} of ${replicas} replicas UP in the gateway`);
       return true;
     }, { intervalMs: 500 });
+  }
+
+  /** `docker service update FLAGS NAME_service`, once the update has converged. */
+  async updateService(service: string, ...flags: string[]): Promise<void> {
+    await this.docker(['service', 'update', '--detach=false', '--quiet', ...flags, this.service(service)]);
+  }
+
+  /** Until the gateway routes exactly `replicas` storage tasks; how long that took, in milliseconds. */
+  async waitRouted(replicas: number, timeoutMs: number): Promise<number> {
+    const started = performance.now();
+    await within(`${this.name}: ${replicas} storage tasks routed`, timeoutMs, async () => {
+      const up = await this.routedStorage();
+      if (up.length !== replicas) throw new Error(`${up.length} routed: ${up.join(', ')}`);
+      return true;
+    }, { intervalMs: 100 });
+    return performance.now() - started;
   }
 
   /** Sets every product's stock, so that buyers never run out during a run. */

@@ -2,7 +2,6 @@ import { writeFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ROOT } from 'testkit/compose-stack';
 import { itemReads, SEEDED_ITEMS, underMixedLoad } from 'testkit/mixed-load';
-import { within } from 'testkit/poll';
 import type { ScheduledLoadResult } from 'testkit/scheduled-load';
 import { SwarmStack } from 'testkit/swarm-stack';
 import type { WriteLoadSummary } from 'testkit/write-load';
@@ -34,17 +33,17 @@ const VARIANTS: Variant[] = [
   {
     id: 'no-drain',
     label: 'no drain on SIGTERM (SHUTDOWN_DRAIN_MS=0)',
-    apply: (stack) => stack.docker(['service', 'update', '--detach=false', '--quiet', '--env-add', 'SHUTDOWN_DRAIN_MS=0', stack.service('storage')]).then(() => undefined),
+    apply: (stack) => stack.updateService('storage', '--env-add', 'SHUTDOWN_DRAIN_MS=0'),
   },
   {
     id: 'no-healthcheck',
     label: 'no container healthcheck (routed once started)',
-    apply: (stack) => stack.docker(['service', 'update', '--detach=false', '--quiet', '--no-healthcheck', stack.service('storage')]).then(() => undefined),
+    apply: (stack) => stack.updateService('storage', '--no-healthcheck'),
   },
   {
     id: 'stop-first',
     label: 'stop-first updates',
-    apply: (stack) => stack.docker(['service', 'update', '--detach=false', '--quiet', '--update-order', 'stop-first', stack.service('storage')]).then(() => undefined),
+    apply: (stack) => stack.updateService('storage', '--update-order', 'stop-first'),
   },
   {
     id: 'refresh-15s',
@@ -57,10 +56,7 @@ const VARIANTS: Variant[] = [
       await writeFile(file, changed);
       // Made once, removed after the run (the stack's own configs go with the stack).
       await stack.docker(['config', 'create', REFRESH_15S_CONFIG(stack), file]).catch(() => undefined);
-      await stack.docker([
-        'service', 'update', '--detach=false', '--quiet', '--config-rm', `${stack.name}_traefik_yml`,
-        '--config-add', `source=${REFRESH_15S_CONFIG(stack)},target=/etc/traefik/traefik.yml`, stack.service('gateway'),
-      ]);
+      await stack.updateService('gateway', '--config-rm', `${stack.name}_traefik_yml`, '--config-add', `source=${REFRESH_15S_CONFIG(stack)},target=/etc/traefik/traefik.yml`);
     },
   },
 ];
@@ -101,7 +97,7 @@ export const section: Section = {
           const before = await itemReads(load(stack), seconds * 1000);
           const { reads: during, buyers } = await underMixedLoad(async () => {
             const started = performance.now();
-            await stack.docker(['service', 'update', '--force', '--detach=false', '--quiet', stack.service('storage')]);
+            await stack.updateService('storage', '--force');
             updateMs = performance.now() - started;
           }, load(stack));
           runs.push({ round: r, variant: variant.id, before, during, buyers, updateMs });
@@ -115,7 +111,7 @@ export const section: Section = {
         // Scale-out: from the command to the gateway routing all five.
         const started = performance.now();
         await stack.docker(['service', 'scale', '--detach=true', `${stack.service('storage')}=${SCALED_TO}`]);
-        await within(`${SCALED_TO} storage tasks routed`, 60_000, async () => (await stack.routedStorage()).length === SCALED_TO || undefined, { intervalMs: 100 });
+        await stack.waitRouted(SCALED_TO, 60_000);
         scaleOutMs.push(performance.now() - started);
         process.stderr.write(`bench: swarm: round ${r}: scaled to ${SCALED_TO}, routed after ${round(scaleOutMs.at(-1)! / 1000, 1)} s\n`);
         await stack.docker(['service', 'scale', '--detach=false', `${stack.service('storage')}=3`]);
