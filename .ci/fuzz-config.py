@@ -2,10 +2,12 @@
 
 Usage: python fuzz-config.py OPENAPI_JSON > schemathesis.toml
 
-Two rules come from the document itself, so they follow it when it changes:
+Three rules come from the document itself, so they follow it when it changes:
 - A 503 is accepted by `not_a_server_error` only on the operations that declare a 503 response; every
   other 5xx, and a 503 anywhere else, still fails the run (an undeclared status also fails
   `status_code_conformance`).
+- A response marked `x-state-dependent` (service-kit's `stateDependent`) is one a valid request can get
+  because of earlier requests or of the clock: `positive_data_acceptance` accepts it on that operation.
 - An operation that answers `text/event-stream` never ends its answer: schemathesis reads it until the
   first event (the services send the full report at once), which it then checks against the declared
   event schema, instead of waiting out the request timeout on every such request.
@@ -43,7 +45,7 @@ def main() -> None:
             state_dependent = [status for status, response in responses.items() if response.get("x-state-dependent")]
             if state_dependent:
                 settings += [
-                    f"# answers valid requests with {', '.join(state_dependent)} after earlier requests changed the state (x-state-dependent)",
+                    f"# answers valid requests with {', '.join(state_dependent)} after earlier requests changed the state, or by the clock (x-state-dependent)",
                     f"checks.positive_data_acceptance.expected-statuses = {json.dumps(POSITIVE_DATA_ACCEPTANCE + state_dependent)}",
                 ]
             streams = [status for status, response in responses.items() if "text/event-stream" in (response.get("content") or {})]

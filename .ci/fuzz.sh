@@ -107,7 +107,7 @@ start_service() {
   port=''
   # Development settings as in .env.dev (faults aside, see below); nothing else from the caller's environment.
   env -u DATA_FILE -u STORE_PATH -u IDEMPOTENCY_TTL_SECONDS -u REPLICA_ID -u TRAEFIK_API_URL -u FAULTS_ENABLED -u DOCKER_HOST \
-    PORT=0 APP_ENV=development LOG_LEVEL=debug "$@" node "$service/src/server.ts" >"$log" 2>&1 &
+    PORT=0 METRICS_PORT=0 GRPC_PORT=0 APP_ENV=development LOG_LEVEL=debug "$@" node "$service/src/server.ts" >"$log" 2>&1 &
   pid=$!
   pids+=("$pid")
   for _ in $(seq 150); do

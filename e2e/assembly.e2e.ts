@@ -3,7 +3,7 @@ import test from 'ava';
 import { docker, fetchInside, Stack } from 'testkit/compose-stack';
 import { within } from 'testkit/poll';
 import { assertPercentileWithin, runScheduledLoad, describeScheduledLoad, type ScheduledLoadResult, type Outcome } from 'testkit/scheduled-load';
-import { Assembly, DEV_USER, replicaId, sameContainer, scenarioReport, type Answer, type StatusView } from './helpers/assembly.ts';
+import { Assembly, DEV_USER, replicaId, sameContainer, scenarioReport, setFaults, type Answer, type StatusView } from './helpers/assembly.ts';
 import { ms } from './helpers/report.ts';
 
 // The whole assembly, brought up once with .env.dev settings and 3 storage replicas, broken on purpose
@@ -142,6 +142,15 @@ test.serial('3. dashboard and API on the public entrypoint need the dev login', 
   t.like(JSON.parse(refused.text), { type: 'urn:assembly:problem:unauthorized', status: 401 });
 });
 
+test.serial('3a. no metrics through the gateway: /metrics, /storagesvc/metrics and /statussvc/metrics are 404 problems', async (t) => {
+  for (const path of ['/metrics', '/storagesvc/metrics', '/statussvc/metrics']) {
+    const answer = await get(path);
+    t.is(answer.status, 404, path);
+    t.regex(answer.type, /^application\/problem\+json/, path);
+    t.false(answer.text.includes('http_server_request_duration_seconds'), path);
+  }
+});
+
 test.serial("3b. the gateway's own answers are problem+json: unknown paths, internal pages, the rate limit", async (t) => {
   for (const path of ['/status', '/healthz', '/%00', '/statussvc/unavailable/storage', '/statussvc/gateway/404']) {
     const answer = await get(path);
@@ -249,16 +258,13 @@ test.serial('5. a replica killed under 100 req/s: no failed request, seen down a
 test.serial('6. a slow replica: requests succeed via the others, p99 under the timeout + 100 ms', async (t) => {
   const [, victim] = await stack.storageReplicas();
   if (!victim) throw new Error('no replica');
-  const slow = await fetchInside(victim.id, 'http://127.0.0.1:3000/faults', {
-    method: 'PUT',
-    body: { delayMs: RESPONSE_HEADER_TIMEOUT_MS + 2000 },
-  });
-  t.is(slow.status, 200, slow.body);
+  const [slow] = await setFaults([victim], { delayMs: RESPONSE_HEADER_TIMEOUT_MS + 2000 });
+  t.is(slow?.status, 200, slow?.body);
   let result: ScheduledLoadResult;
   try {
     result = await runScheduledLoad({ url: stack.url('/storagesvc/data'), rate: LOAD.rate, durationMs: 10_000, timeoutMs: LOAD.timeoutMs });
   } finally {
-    await fetchInside(victim.id, 'http://127.0.0.1:3000/faults', { method: 'DELETE' });
+    await setFaults([victim]);
   }
   const lines = scenarioReport(`6. one replica delays every answer by ${RESPONSE_HEADER_TIMEOUT_MS + 2000} ms, 100 req/s for 10 s`, {
     load: describeScheduledLoad(result),
@@ -269,6 +275,39 @@ test.serial('6. a slow replica: requests succeed via the others, p99 under the t
   t.is(result.failed, 0, describeScheduledLoad(result));
   t.is(result.byReplica[replicaId(victim)] ?? 0, 0, 'the slow replica answered no request (all abandoned at the timeout)');
   t.notThrows(() => assertPercentileWithin(result, 99, RESPONSE_HEADER_TIMEOUT_MS + 100));
+});
+
+test.serial('6b. overload: beyond GATEWAY_MAX_IN_FLIGHT reads at the replicas, the gateway refuses at once with a 429 problem and Retry-After', async (t) => {
+  const MAX_IN_FLIGHT = 100; // .env.dev
+  const DELAY_MS = 800; // below the response-header timeout: the reads in flight are slow, not failed
+  const replicas = await stack.storageReplicas();
+  await setFaults(replicas, { delayMs: DELAY_MS });
+  let answers: Array<Answer & { ms: number }>;
+  try {
+    answers = await Promise.all(
+      Array.from({ length: MAX_IN_FLIGHT + 50 }, async () => {
+        const started = performance.now();
+        const answer = await get('/storagesvc/data');
+        return { ...answer, ms: performance.now() - started };
+      }),
+    );
+  } finally {
+    await setFaults(replicas);
+  }
+  const refused = answers.filter((a) => a.status === 429);
+  const served = answers.filter((a) => a.status === 200);
+  t.log(`${served.length} served (slowest ${ms(Math.max(...served.map((a) => a.ms)))}), ${refused.length} refused (slowest ${ms(Math.max(...refused.map((a) => a.ms)))})`);
+  t.is(served.length + refused.length, answers.length, JSON.stringify(answers.map((a) => a.status)));
+  t.true(refused.length >= 50, `${refused.length} refused`);
+  t.true(served.length >= 1);
+  for (const answer of refused) {
+    t.regex(answer.type, /^application\/problem\+json/);
+    t.is(answer.headers.get('retry-after'), '1');
+    t.like(JSON.parse(answer.text), { type: 'urn:assembly:problem:too-many-requests', status: 429 });
+  }
+  // Refused at once, not after waiting behind the slow reads.
+  t.true(Math.max(...refused.map((a) => a.ms)) < DELAY_MS, 'every refusal came before the first slow read could finish');
+  t.is((await get('/storagesvc/data')).status, 200);
 });
 
 test.serial('7. every replica stopped: 503 problem+json, then back in rotation after a start', async (t) => {
@@ -322,17 +361,15 @@ test.serial('7. every replica stopped: 503 problem+json, then back in rotation a
 
 test.serial('7b. every replica unhealthy (fault injection): 503 problem+json, then 200 once healthy', async (t) => {
   const replicas = await stack.storageReplicas();
-  const setAll = (init: { method: string; body?: unknown }) =>
-    Promise.all(replicas.map((c) => fetchInside(c.id, 'http://127.0.0.1:3000/faults', init)));
   const faultedAt = performance.now();
-  await setAll({ method: 'PUT', body: { unhealthy: true } });
+  await setFaults(replicas, { unhealthy: true });
   // Traefik's active health check (1 s interval, 500 ms timeout) takes each replica out.
   const unavailable = await within('/storagesvc/data answers 503 problem+json with Retry-After', 3000, async () => {
     const response = await get('/storagesvc/data');
     return response.status === 503 && response.type.startsWith('application/problem+json') && response.headers.get('retry-after')
       ? response
       : undefined;
-  }, { since: faultedAt }).finally(() => setAll({ method: 'DELETE' }));
+  }, { since: faultedAt }).finally(() => setFaults(replicas));
   const healedAt = performance.now();
   const back = await within('/storagesvc/data answers 200 again', 3000, async () => {
     const response = await get('/storagesvc/data');
@@ -396,6 +433,7 @@ test.serial('9. least privilege: only the proxy mounts the socket; it forwards r
   const calls = {
     'GET /containers/json': await fetchInside(status.id, `${proxy}/containers/json`),
     [`GET /containers/{id}/json`]: await fetchInside(status.id, `${proxy}/containers/${victim.id}/json`),
+    [`GET /containers/{id}/stats`]: await fetchInside(status.id, `${proxy}/containers/${victim.id}/stats?stream=false&one-shot=true`),
     'POST /containers/create': await fetchInside(status.id, `${proxy}/containers/create`, { method: 'POST', body: { Image: 'busybox' } }),
     'GET /containers/{id}/logs': await fetchInside(status.id, `${proxy}/containers/${victim.id}/logs?stdout=1`),
     'DELETE /containers/{id}': await fetchInside(status.id, `${proxy}/containers/${victim.id}?force=1`, { method: 'DELETE' }),
@@ -407,6 +445,7 @@ test.serial('9. least privilege: only the proxy mounts the socket; it forwards r
   t.deepEqual(statuses, {
     'GET /containers/json': 200,
     'GET /containers/{id}/json': 200,
+    'GET /containers/{id}/stats': 200,
     'POST /containers/create': 403,
     'GET /containers/{id}/logs': 403,
     'DELETE /containers/{id}': 403,

@@ -8,7 +8,7 @@ import { within } from 'testkit/poll';
 import { makeAuthority, makeServerCertificate } from 'tls-setup/certificates';
 import { e2eProject } from './helpers/assembly.ts';
 import { ms, report } from './helpers/report.ts';
-import { handshake, httpsRequest, type TlsTarget } from './helpers/tls.ts';
+import { handshake, httpsRequest, untilReadOverHttps, type TlsTarget } from './helpers/tls.ts';
 
 // TLS_MODE=acme against a real ACME server on this machine: Let's Encrypt's Pebble (e2e/pebble.compose.yml).
 // Traefik obtains a certificate for a test domain that resolves to the gateway, by the HTTP-01 challenge
@@ -80,6 +80,7 @@ test.before(async (t) => {
     throw new Error(`${error.message}\n${story.slice(-40).join('\n')}`);
   });
   const line = `https-acme: certificate from Pebble served ${ms(performance.now() - started)} after up`;
+  await untilReadOverHttps({ ...target, ca: root });
   t.log(line);
   report([line, '']);
 });

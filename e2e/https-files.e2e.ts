@@ -9,7 +9,7 @@ import { within } from 'testkit/poll';
 import { makeAuthority, makeServerCertificate } from 'tls-setup/certificates';
 import { e2eProject } from './helpers/assembly.ts';
 import { ms, report } from './helpers/report.ts';
-import { handshake, httpsRequest, type TlsTarget } from './helpers/tls.ts';
+import { handshake, httpsRequest, untilReadOverHttps, type TlsTarget } from './helpers/tls.ts';
 
 // HTTPS at the gateway with production-like settings: TLS_MODE=files with a certificate this file makes
 // for a test domain (its own CA), the services' production settings. Plain HTTP only redirects.
@@ -35,7 +35,7 @@ test.before(async (t) => {
   });
   target = { port: stack.httpsPort, servername: DOMAIN, ca: authority.cert };
   await stack.up();
-  await within('a read through HTTPS', 120_000, async () => (await httpsRequest(target, '/storagesvc/data')).status === 200, { intervalMs: 250 });
+  await untilReadOverHttps(target);
   const line = `https-files: assembly up in ${ms(performance.now() - started)} (HTTP ${stack.port}, HTTPS ${stack.httpsPort})`;
   t.log(line);
   report([line, '']);

@@ -1,5 +1,6 @@
 import test from 'ava';
 import { docker, fetchInside } from 'testkit/compose-stack';
+import { StorageClient } from 'testkit/grpc-client';
 import { within } from 'testkit/poll';
 import { SEEDED_ITEMS, underMixedLoad, type MixedLoad } from 'testkit/mixed-load';
 import { runScheduledLoad } from 'testkit/scheduled-load';
@@ -79,7 +80,7 @@ function assertNothingFailed(t: import('ava').ExecutionContext, load: MixedLoad)
   t.true(load.buyers.check.ok, JSON.stringify(load.buyers.check));
 }
 
-test.serial('1. the same paths and answers as under compose', async (t) => {
+test.serial('1. the same paths and answers as under compose, gRPC included', async (t) => {
   const item = await get('/storagesvc/data/products/p-1001');
   t.is(item.status, 200, item.text);
   t.regex(item.type, /^application\/json/);
@@ -87,6 +88,19 @@ test.serial('1. the same paths and answers as under compose', async (t) => {
   const written = await get('/storagesvc/data/notes/swarm-1', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: 'on swarm' }) });
   t.is(written.status, 201, written.text);
   t.like(JSON.parse((await get('/storagesvc/data/notes/swarm-1')).text), { id: 'swarm-1', text: 'on swarm' });
+  // gRPC on the same port, from the services' deploy labels as under compose.
+  const grpc = new StorageClient(new URL(stack.baseUrl).host);
+  try {
+    const { value: overGrpc } = await within('gRPC through the gateway', 10_000, async () => {
+      const answer = await grpc.call('GetItem', { partitionKey: 'notes', id: 'swarm-1' }, { deadlineMs: 5000 });
+      if (answer.codeName !== 'OK') throw new Error(`${answer.codeName} ${answer.details}`);
+      return answer;
+    });
+    t.is(overGrpc.response.item.fields.text.stringValue, 'on swarm');
+    t.truthy(overGrpc.replica);
+  } finally {
+    grpc.close();
+  }
 
   const view = await statusView();
   t.like(view.apps, { storage: { running: 3 }, gateway: { running: 1 }, status: { running: 1 }, 'docker-api': { running: 1 }, postgres: { running: 1 } });

@@ -4,7 +4,7 @@ import test from 'ava';
 import { runWriteLoad, stockProduct, type WriteLoadSummary } from 'testkit/write-load';
 import { docker, fetchInside } from 'testkit/compose-stack';
 import { within } from 'testkit/poll';
-import { Assembly, replicaId, scenarioReport } from './helpers/assembly.ts';
+import { Assembly, replicaId, scenarioReport, setFaults } from './helpers/assembly.ts';
 import { ms } from './helpers/report.ts';
 
 // Writes through the gateway on the real engine: every replica shares one store, a retried POST takes
@@ -133,8 +133,8 @@ test.serial(`3. 50 clients buy the same product with stock 20: exactly 20 orders
 test.serial(`4. the gateway retries a keyed POST on another replica, and never an unkeyed one [${STORE}]`, async (t) => {
   const [, slow] = await assembly.stack.storageReplicas();
   if (!slow) throw new Error('no replica');
-  const delay = await fetchInside(slow.id, 'http://127.0.0.1:3000/faults', { method: 'PUT', body: { delayMs: 3000 } });
-  t.is(delay.status, 200, delay.body);
+  const [delay] = await setFaults([slow], { delayMs: 3000 });
+  t.is(delay?.status, 200, delay?.body);
   const outcomes: Record<'keyed' | 'unkeyed', Record<number, number>> = { keyed: {}, unkeyed: {} };
   const acknowledgedMarkers: Record<'keyed' | 'unkeyed', string[]> = { keyed: [], unkeyed: [] };
   // A 201 that took longer than the response-header timeout: its first attempt went to the slow replica.
@@ -158,7 +158,7 @@ test.serial(`4. the gateway retries a keyed POST on another replica, and never a
     // Whatever the slow replica still does with what it was sent, it does within these 3 s.
     await sleep(3500);
   } finally {
-    await fetchInside(slow.id, 'http://127.0.0.1:3000/faults', { method: 'DELETE' });
+    await setFaults([slow]);
   }
   const stored: Record<'keyed' | 'unkeyed', string[]> = { keyed: [], unkeyed: [] };
   for (const kind of ['unkeyed', 'keyed'] as const) {

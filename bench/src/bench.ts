@@ -8,7 +8,7 @@ import { writeBenchmarksMd } from './suite/report.ts';
 import type { Section } from './suite/section.ts';
 
 /** The sections in BENCHMARKS.md order; each is bench/src/sections/<id>.ts exporting `section`. */
-const ORDER = ['storage-vs-bare', 'orders', 'store-postgres', 'gateway-latency', 'gateway-tls', 'status-view-vs-naive', 'scaling', 'data-size', 'failover', 'swarm'];
+const ORDER = ['storage-vs-bare', 'orders', 'store-postgres', 'gateway-latency', 'gateway-cost', 'gateway-tls', 'grpc-vs-http', 'status-view-vs-naive', 'scaling', 'data-size', 'failover', 'swarm'];
 
 async function loadSections(): Promise<Section[]> {
   const dir = new URL('./sections/', import.meta.url);

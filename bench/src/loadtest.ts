@@ -5,6 +5,7 @@ import { TargetError } from './discovery.ts';
 import { parseCommandLine, UsageError, USAGE } from './options.ts';
 import { runLoad } from './run-load.ts';
 import { renderSummary } from './summary.ts';
+import { GrpcTargetError, renderGrpcSummary, runGrpcLoad } from 'testkit/grpc-load';
 import { renderWriteSummary, runWriteLoad } from 'testkit/write-load';
 
 /** Bad options and an unusable target are the caller's to fix: one line, exit 2, no stack. */
@@ -27,7 +28,12 @@ async function main(): Promise<void> {
   });
 
   let summary: object;
-  if ('write' in commandLine) {
+  if ('grpc' in commandLine) {
+    const called = await runGrpcLoad({ ...commandLine.grpc, signal: stop.signal });
+    process.stdout.write(renderGrpcSummary(called));
+    if (called.writes && !called.writes.check.ok) process.exitCode = EXIT_INCONSISTENT;
+    summary = called;
+  } else if ('write' in commandLine) {
     const written = await runWriteLoad({ ...commandLine.write, signal: stop.signal });
     process.stdout.write(renderWriteSummary(written));
     if (!written.check.ok) process.exitCode = EXIT_INCONSISTENT;
@@ -52,7 +58,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  if (err instanceof UsageError || err instanceof TargetError) {
+  if (err instanceof UsageError || err instanceof TargetError || err instanceof GrpcTargetError) {
     process.stderr.write(`loadtest: ${err.message}\n`);
     process.exit(EXIT_USAGE);
   }

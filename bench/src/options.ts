@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import type { GrpcLoadOptions } from 'testkit/grpc-load';
 import type { WriteLoadOptions } from 'testkit/write-load';
 
 /** The read workloads run on autocannon; the write workloads (store, write) on virtual users of write-load.ts. */
@@ -28,7 +29,10 @@ export interface LoadOptions {
 export type CommandLine =
   | { help: true }
   | { help: false; load: LoadOptions; jsonFile: string | null }
-  | { help: false; write: WriteLoadOptions; jsonFile: string | null };
+  | { help: false; write: WriteLoadOptions; jsonFile: string | null }
+  | { help: false; grpc: GrpcLoadOptions; jsonFile: string | null };
+
+export const TRANSPORTS = ['http', 'grpc'] as const;
 
 export const DEFAULT_URL = 'http://127.0.0.1:8081';
 export const DEFAULT_PREFIX: Record<(typeof WORKLOADS)[number], string> = {
@@ -46,6 +50,8 @@ export const DEFAULTS = {
   durationSeconds: 10,
   p: 0.5,
   timeoutSeconds: 10,
+  transport: 'http',
+  deadlineMs: 2000,
 } as const;
 
 export const USAGE = `Usage: npm run loadtest -- [options]
@@ -67,6 +73,11 @@ export const USAGE = `Usage: npm run loadtest -- [options]
   --p 0..1                      mixed: probability of the item read; store: of a buy (default ${DEFAULTS.p})
   --partition NAME              write only: the partition to write to (default loadtest-<time>)
   --timeout SECONDS             per request, at least 1 (default ${DEFAULTS.timeoutSeconds})
+  --transport http|grpc         grpc: the same storage workloads (read, mixed, store, write) as StorageService
+                                calls, --connections of them in flight on one channel, to --url's host and
+                                port (http:// as h2c, https:// over TLS; no prefix); UNAVAILABLE and INTERNAL
+                                are retried with backoff for reads and keyed writes (default ${DEFAULTS.transport})
+  --deadline-ms N               grpc only: each call's deadline, after which it is DEADLINE_EXCEEDED (default ${DEFAULTS.deadlineMs})
   --json FILE                   also write the summary as JSON to FILE
   --help                        this text
 
@@ -80,7 +91,7 @@ export class UsageError extends Error {
 }
 
 /** Every option takes a value, but --help. */
-const VALUE_OPTIONS = ['workload', 'connections', 'duration', 'amount', 'rate', 'url', 'prefix', 'p', 'timeout', 'json', 'partition'] as const;
+const VALUE_OPTIONS = ['workload', 'connections', 'duration', 'amount', 'rate', 'url', 'prefix', 'p', 'timeout', 'json', 'partition', 'transport', 'deadline-ms'] as const;
 const SPEC = {
   ...(Object.fromEntries(VALUE_OPTIONS.map((name) => [name, { type: 'string' }])) as Record<(typeof VALUE_OPTIONS)[number], { type: 'string' }>),
   help: { type: 'boolean' },
@@ -107,11 +118,35 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
   const jsonFile = values.json ?? null;
   if (jsonFile === '') throw new UsageError('--json needs a file name');
 
+  const transport = values.transport ?? DEFAULTS.transport;
+  if (!(TRANSPORTS as readonly string[]).includes(transport)) throw new UsageError(`--transport must be one of ${TRANSPORTS.join(', ')} (got "${transport}")`);
+  if (transport === 'grpc') {
+    if (workload === 'status') throw new UsageError('--workload status has no gRPC API: it reads the status service over HTTP');
+    for (const option of ['prefix', 'rate', 'timeout'] as const) {
+      if (values[option] !== undefined) throw new UsageError(`--${option} applies only to --transport http${option === 'timeout' ? ' (over gRPC: --deadline-ms)' : ''}`);
+    }
+    const url = new URL(baseUrl(values.url ?? DEFAULTS.url));
+    if (url.pathname !== '/') throw new UsageError(`--url over gRPC is an origin, without a path (got "${values.url}")`);
+    return {
+      help: false,
+      jsonFile,
+      grpc: {
+        workload,
+        address: `${url.hostname}:${url.port || (url.protocol === 'https:' ? 443 : 80)}`,
+        tls: url.protocol === 'https:',
+        concurrency: connections,
+        durationSeconds,
+        amount,
+        deadlineMs: values['deadline-ms'] === undefined ? DEFAULTS.deadlineMs : positiveInteger('--deadline-ms', values['deadline-ms']),
+        p,
+        ...(values.partition === undefined ? {} : { partition: partitionName(values.partition) }),
+      },
+    };
+  }
+  if (values['deadline-ms'] !== undefined) throw new UsageError('--deadline-ms applies only to --transport grpc (over HTTP: --timeout)');
+
   if (isWriteWorkload(workload)) {
     if (amount !== null || values.rate !== undefined) throw new UsageError(`--workload ${workload} runs for --duration; --amount and --rate do not apply`);
-    if (values.partition !== undefined && !/^[A-Za-z0-9_-]{1,64}$/.test(values.partition)) {
-      throw new UsageError(`--partition must be 1 to 64 letters, digits, '_' or '-' (got "${values.partition}")`);
-    }
     return {
       help: false,
       jsonFile,
@@ -122,7 +157,7 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
         durationSeconds: durationSeconds ?? DEFAULTS.durationSeconds,
         p,
         timeoutSeconds: values.timeout === undefined ? DEFAULTS.timeoutSeconds : timeout(values.timeout),
-        ...(values.partition === undefined ? {} : { partition: values.partition }),
+        ...(values.partition === undefined ? {} : { partition: partitionName(values.partition) }),
       },
     };
   }
@@ -219,6 +254,11 @@ function timeout(text: string): number {
     throw new UsageError(`--timeout must be a number of seconds, at least 1 (got "${text}")`);
   }
   return value;
+}
+
+function partitionName(text: string): string {
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(text)) throw new UsageError(`--partition must be 1 to 64 letters, digits, '_' or '-' (got "${text}")`);
+  return text;
 }
 
 function probability(text: string): number {

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { spread, spreadText } from '../src/suite/figures.ts';
+import { rotated, spread, spreadText } from '../src/suite/figures.ts';
 import { addedP99, formatSpread, latencySpread, runFigures, type Run } from '../src/sections/gateway-latency.ts';
 
 // The pure parts of the gateway-latency section; never timings, no Docker.
@@ -15,6 +15,11 @@ test('spread: min, median and max; the mean of the middle two for an even count'
 test('spreadText: min / median / max, each as the format prints it', (t) => {
   t.is(spreadText([0.91, 0.78, 0.86], (v) => v.toFixed(2)), '0.78 / 0.86 / 0.91');
   t.is(spreadText([1816, 1992, 1849], (v) => String(Math.round(v))), '1816 / 1849 / 1992');
+});
+
+test('rotated: round 1 in the order given, each later round starting one further along', (t) => {
+  t.deepEqual([1, 2, 3, 4].map((round) => rotated(['a', 'b', 'c'], round)), [['a', 'b', 'c'], ['b', 'c', 'a'], ['c', 'a', 'b'], ['a', 'b', 'c']]);
+  t.deepEqual([1, 2].map((round) => rotated(['through', 'straight'], round)), [['through', 'straight'], ['straight', 'through']]);
 });
 
 test('formatSpread: min / median / max, two decimals below 1 ms', (t) => {

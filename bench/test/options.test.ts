@@ -139,3 +139,33 @@ test('store and write refuse what does not apply to them, in one line each', (t)
   t.regex(refused(['--workload', 'store', '--partition', 'x']) ?? '', /--partition applies only to --workload write/);
   t.regex(refused(['--workload', 'write', '--partition', 'no/slash']) ?? '', /--partition must be/);
 });
+
+test('--transport grpc: the storage workloads as gRPC calls to the URL\'s host and port, with a deadline per call', (t) => {
+  const grpc = (argv: string[]) => {
+    const parsed = parseCommandLine(argv);
+    if (!('grpc' in parsed)) throw new Error('not a gRPC load');
+    return parsed.grpc;
+  };
+  t.deepEqual(grpc(['--transport', 'grpc']), { workload: 'read', address: '127.0.0.1:8081', tls: false, concurrency: 10, durationSeconds: 10, amount: null, deadlineMs: 2000, p: 0.5 });
+  t.like(grpc(['--transport', 'grpc', '--url', 'https://localhost:8443', '--workload', 'store', '--deadline-ms', '300', '--amount', '50']), {
+    workload: 'store',
+    address: 'localhost:8443',
+    tls: true,
+    deadlineMs: 300,
+    amount: 50,
+    durationSeconds: null,
+  });
+  t.like(grpc(['--transport', 'grpc', '--url', 'http://10.0.0.5', '--workload', 'write', '--partition', 'messages']), { address: '10.0.0.5:80', partition: 'messages' });
+});
+
+test('--transport grpc refuses what has no meaning over gRPC, in one line each', (t) => {
+  const refused = (argv: string[]) => t.throws(() => parseCommandLine(argv), { instanceOf: UsageError })?.message;
+  t.is(refused(['--transport', 'grpc', '--workload', 'status']), '--workload status has no gRPC API: it reads the status service over HTTP');
+  t.is(refused(['--transport', 'grpc', '--prefix', '/storagesvc']), '--prefix applies only to --transport http');
+  t.is(refused(['--transport', 'grpc', '--rate', '100']), '--rate applies only to --transport http');
+  t.is(refused(['--transport', 'grpc', '--timeout', '5']), '--timeout applies only to --transport http (over gRPC: --deadline-ms)');
+  t.is(refused(['--transport', 'grpc', '--url', 'http://127.0.0.1:8081/storagesvc']), '--url over gRPC is an origin, without a path (got "http://127.0.0.1:8081/storagesvc")');
+  t.is(refused(['--transport', 'grpc', '--deadline-ms', '0']), '--deadline-ms must be a whole number of at least 1 (got "0")');
+  t.is(refused(['--deadline-ms', '100']), '--deadline-ms applies only to --transport grpc (over HTTP: --timeout)');
+  t.is(refused(['--transport', 'udp']), '--transport must be one of http, grpc (got "udp")');
+});

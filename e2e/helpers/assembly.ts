@@ -1,5 +1,5 @@
 import type { ExecutionContext } from 'ava';
-import { Stack, type Container } from 'testkit/compose-stack';
+import { fetchInside, Stack, type Container } from 'testkit/compose-stack';
 import { within } from 'testkit/poll';
 import { ms, report } from './report.ts';
 
@@ -34,6 +34,13 @@ export const sameContainer = (a: { id: string }, b: { id: string }) => a.id.star
 /** REPLICA_ID defaults to the host name, the container's short id. */
 export const replicaId = (c: Container) => c.id.slice(0, 12);
 
+/**
+ * Sets the fault injection of each storage container (`PUT /faults` from inside it: replicas are not
+ * published), or clears it when no `faults` are given; the containers' answers, in their order.
+ */
+export const setFaults = (containers: Array<{ id: string }>, faults?: Record<string, unknown>) =>
+  Promise.all(containers.map((c) => fetchInside(c.id, 'http://127.0.0.1:3000/faults', faults ? { method: 'PUT', body: faults } : { method: 'DELETE' })));
+
 /** An e2e file's compose project: assembly-e2e[-name], or E2E_PROJECT[-name], so the files' stacks never meet. */
 export const e2eProject = (name = '') => `${process.env.E2E_PROJECT ?? 'assembly-e2e'}${name ? `-${name}` : ''}`;
 
@@ -52,10 +59,10 @@ export class Assembly {
 
   /**
    * `name` tells the e2e files' stacks apart (e2eProject); `env`
-   * overrides .env.dev.
+   * overrides .env.dev; `profiles` adds compose profiles (observability: Prometheus).
    */
-  static async start(t: ExecutionContext, name = '', env: NodeJS.ProcessEnv = {}, overrides: string[] = []): Promise<Assembly> {
-    const assembly = new Assembly(await Stack.create({ project: e2eProject(name), env, overrides }));
+  static async start(t: ExecutionContext, name = '', env: NodeJS.ProcessEnv = {}, overrides: string[] = [], profiles: string[] = []): Promise<Assembly> {
+    const assembly = new Assembly(await Stack.create({ project: e2eProject(name), env, overrides, profiles }));
     const { stack } = assembly;
 
     report([
@@ -63,12 +70,19 @@ export class Assembly {
       '',
       `project \`${stack.project}\`, gateway ${stack.baseUrl}, NODE_IMAGE=${stack.env.NODE_IMAGE ?? '(.env.dev)'}, ` +
         `TRAEFIK_IMAGE=${stack.env.TRAEFIK_IMAGE ?? '(.env.dev)'}, HAPROXY_IMAGE=${stack.env.HAPROXY_IMAGE ?? '(.env.dev)'}` +
-        (overrides.length ? `, overrides ${overrides.join(', ')}, POSTGRES_IMAGE=${stack.env.POSTGRES_IMAGE ?? '(.env.dev)'}` : ''),
+        (overrides.length ? `, overrides ${overrides.join(', ')}, POSTGRES_IMAGE=${stack.env.POSTGRES_IMAGE ?? '(.env.dev)'}` : '') +
+        (profiles.length ? `, profiles ${profiles.join(', ')}, PROMETHEUS_IMAGE=${stack.env.PROMETHEUS_IMAGE ?? '(.env.dev)'}` : ''),
       '',
     ]);
     const started = performance.now();
-    await stack.up();
-    await assembly.ready(120_000);
+    try {
+      await stack.up();
+      await assembly.ready(120_000);
+    } catch (error) {
+      // The test file never gets the assembly to stop: a stack that never became ready is taken down here.
+      stack.down();
+      throw error;
+    }
     const version = await assembly.get('/api/version', { headers: { authorization: `Basic ${Buffer.from(DEV_USER).toString('base64')}` } });
     const traefik = (JSON.parse(version.text) as { Version?: string }).Version ?? '?';
     const line = `assembly up and healthy in ${ms(performance.now() - started)} (${stack.baseUrl}, Traefik ${traefik})`;

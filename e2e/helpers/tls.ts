@@ -1,6 +1,7 @@
 import { request } from 'node:https';
 import { connect, type ConnectionOptions, type SecureVersion } from 'node:tls';
 import { X509Certificate } from 'node:crypto';
+import { within } from 'testkit/poll';
 
 /** How to reach the gateway's HTTPS entrypoint: its port on 127.0.0.1, the name asked for (SNI), the CA trusted. */
 export interface TlsTarget {
@@ -43,6 +44,14 @@ export function httpsRequest(target: TlsTarget, path: string, init: { method?: s
     req.on('error', reject);
     req.end(init.body);
   });
+}
+
+/**
+ * Until a read through HTTPS answers 200: the gateway serves its certificate before the replicas have
+ * passed their first health check, and routes to them only after.
+ */
+export async function untilReadOverHttps(target: TlsTarget): Promise<void> {
+  await within('a read through HTTPS', 120_000, async () => (await httpsRequest(target, '/storagesvc/data')).status === 200, { intervalMs: 250 });
 }
 
 export interface Handshake {

@@ -2,8 +2,10 @@ import { METHODS } from 'node:http';
 import Router from '@koa/router';
 import Koa, { type Middleware } from 'koa';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import { docsRoutes } from './docs.ts';
 import { requestLog, requestLoggers } from './logger.ts';
+import { requestDurations } from './metrics.ts';
 import { problemResponses, type ProblemMapping } from './problem.ts';
 import { requestIds } from './request-id.ts';
 
@@ -18,15 +20,19 @@ export interface ServiceAppOptions {
   problems?: ProblemMapping;
   /** Errors Koa itself sees (a streamed body that fails); without it Koa prints them to stderr. */
   onError?: (err: NodeJS.ErrnoException) => void;
+  /** Where each request's duration is recorded (`http_server_request_duration_seconds`); none without it. */
+  metrics?: Registry;
 }
 
 /**
  * The one Koa app both services are: request ids, one log line per request, problem+json for every
  * failure, then the service's routes. A method no route of the path takes is a 405 with `Allow`.
  */
-export function createServiceApp({ logger, routers, docs, first = [], problems, onError }: ServiceAppOptions): Koa {
+export function createServiceApp({ logger, routers, docs, first = [], problems, onError, metrics }: ServiceAppOptions): Koa {
   const app = new Koa();
   if (onError) app.on('error', onError);
+  // Outside everything but `first`: the status it records is the one answered, problems included.
+  if (metrics) app.use(requestDurations(metrics));
   for (const middleware of first) app.use(middleware);
   app.use(requestIds());
   requestLoggers(app.context, logger);

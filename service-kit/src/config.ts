@@ -10,6 +10,20 @@ export const portSchema = z
   .refine((port) => port <= 65535, 'must be an integer from 0 to 65535')
   .default(3000);
 
+/** `METRICS_PORT`: where /metrics is served, apart from the service's own port; 9464 when unset. */
+export const metricsPortSchema = portSchema.unwrap().default(9464);
+
+/** A whole number variable from 1 to `max`; `fallback` when unset. */
+export function positiveInteger(max: number, fallback: number) {
+  const message = `must be an integer from 1 to ${max}`;
+  return z
+    .string()
+    .regex(/^[1-9][0-9]{0,15}$/, message)
+    .transform(Number)
+    .refine((value) => value <= max, message)
+    .default(fallback);
+}
+
 /** `APP_ENV`: `development` adds the development-only routes; `production` when unset. */
 export const appEnvSchema = z
   .enum(['development', 'production'], 'must be "development" or "production"')

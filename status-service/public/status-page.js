@@ -1,13 +1,41 @@
 /// <reference lib="dom" />
 // The status page's live updates: a server-sent events stream of status reports, re-rendered in place.
 // Without JavaScript the page refreshes itself instead (see the <noscript> in its head).
-import { renderDocker, renderRows, renderSummary } from './status-view.js';
+import { renderDocker, renderRows, renderSummary, renderUptime } from './status-view.js';
 
 const body = document.body;
 const rows = /** @type {HTMLElement} */ (document.getElementById('containers'));
 const summary = /** @type {HTMLElement} */ (document.getElementById('summary'));
 const docker = /** @type {HTMLElement} */ (document.getElementById('docker'));
 const live = /** @type {HTMLElement} */ (document.getElementById('live'));
+const uptime = /** @type {HTMLElement} */ (document.getElementById('uptime'));
+const uptimeHours = Number(body.dataset.uptimeHours ?? 6);
+
+/** At most one history request at a time: a change that comes during one asks again once it is answered. */
+let historyBusy = false;
+let historyAgain = false;
+async function refreshUptime() {
+  if (historyBusy) {
+    historyAgain = true;
+    return;
+  }
+  historyBusy = true;
+  try {
+    const since = new Date(Date.now() - uptimeHours * 3_600_000).toISOString();
+    const response = await fetch(`${body.dataset.history ?? 'status/history'}?since=${encodeURIComponent(since)}`);
+    if (response.ok) uptime.innerHTML = renderUptime(await response.json());
+  } catch {
+    // The next change or the minute's refresh asks again.
+  } finally {
+    historyBusy = false;
+    if (historyAgain) {
+      historyAgain = false;
+      void refreshUptime();
+    }
+  }
+}
+// The bars move on with time even when nothing changes.
+setInterval(refreshUptime, 60_000);
 
 /** @param {'connecting' | 'live' | 'lost'} state */
 function showLive(state) {
@@ -27,4 +55,5 @@ events.addEventListener('status', (event) => {
   docker.className = report.docker.reachable ? 'docker' : 'docker docker-unreachable';
   body.dataset.updatedAt = report.observedAt;
   showLive('live');
+  void refreshUptime();
 });

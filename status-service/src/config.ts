@@ -1,10 +1,15 @@
-import { appEnvSchema, logLevelSchema, portSchema, readEnv } from 'service-kit/config';
+import { fileURLToPath } from 'node:url';
+import { appEnvSchema, logLevelSchema, metricsPortSchema, portSchema, positiveInteger, readEnv } from 'service-kit/config';
 import { z } from 'zod';
 import { parseDockerHost, type DockerEndpoint } from './docker-api.ts';
+
+/** Inside the service's folder, git-ignored; compose puts it on the volume status-data instead. */
+export const DEFAULT_HISTORY_PATH = fileURLToPath(new URL('../var/history.sqlite', import.meta.url));
 
 const EnvSchema = z
   .object({
     PORT: portSchema,
+    METRICS_PORT: metricsPortSchema,
     APP_ENV: appEnvSchema,
     LOG_LEVEL: logLevelSchema,
     DOCKER_HOST: z
@@ -14,6 +19,9 @@ const EnvSchema = z
     TRAEFIK_API_URL: z
       .url({ protocol: /^https?$/, error: 'must be an http(s) URL, e.g. http://gateway:8082' })
       .optional(),
+    STATUS_HISTORY_PATH: z.string().default(DEFAULT_HISTORY_PATH),
+    STATUS_HISTORY_DAYS: positiveInteger(3650, 7),
+    STATUS_STATS_INTERVAL_SECONDS: positiveInteger(3600, 10),
     // Docker sets it to the container's short id: how the service finds its own container, and so its compose project or swarm stack.
     HOSTNAME: z.string().optional(),
     // docker-stack.yml sets it (Swarm fills in the stack's name): swarm mode without looking up the own container.
@@ -24,11 +32,15 @@ const EnvSchema = z
   })
   .transform((env) => ({
     port: env.PORT,
+    metricsPort: env.METRICS_PORT,
     appEnv: env.APP_ENV,
     logLevel: env.LOG_LEVEL,
     dockerHost: env.DOCKER_HOST,
     dockerEndpoint: parseDockerHost(env.DOCKER_HOST) as DockerEndpoint,
     traefikApiUrl: env.TRAEFIK_API_URL,
+    historyPath: env.STATUS_HISTORY_PATH,
+    historyDays: env.STATUS_HISTORY_DAYS,
+    statsIntervalMs: env.STATUS_STATS_INTERVAL_SECONDS * 1000,
     ownContainerId: env.HOSTNAME,
     stackNamespace: env.STACK_NAMESPACE,
   }));

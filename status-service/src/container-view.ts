@@ -40,6 +40,7 @@ export class ContainerView {
   readonly #destroyed = new Map<string, number>();
   readonly #listeners = new Set<() => void>();
   #generation = 0;
+  #eventsSeen = 0;
   #reachable = false;
   #since: Date;
   #lastSyncAt: Date | null = null;
@@ -64,6 +65,11 @@ export class ContainerView {
       lastSyncAt: this.#lastSyncAt?.toISOString() ?? null,
       error: this.#error,
     };
+  }
+
+  /** Docker events applied or ignored since the service started (stale and duplicate ones too). */
+  get eventsSeen(): number {
+    return this.#eventsSeen;
   }
 
   containers(): DockerContainer[] {
@@ -107,6 +113,7 @@ export class ContainerView {
    * inspect document, or null when no inspect is needed (stale or duplicate event, destroyed container).
    */
   applyEvent(event: ContainerEvent): number | null {
+    this.#eventsSeen += 1;
     const destroyedAt = this.#destroyed.get(event.id);
     if (destroyedAt !== undefined && event.timeNano <= destroyedAt) return null;
     const entry = this.#entries.get(event.id) ?? this.#entryFromEvent(event);

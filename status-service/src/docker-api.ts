@@ -1,4 +1,5 @@
 import Docker from 'dockerode';
+import type { ContainerStatsApi, DockerStats } from './resource-sampler.ts';
 
 /** The few Docker Engine calls the service makes; tests give it a fake, production gives it dockerode. */
 export interface DockerApi {
@@ -83,16 +84,21 @@ async function orNullIfMissing<T>(answer: Promise<T>): Promise<T | null> {
   }
 }
 
-/** dockerode passes `abortSignal` on to every call; its type declarations lack it for these two. */
+/** dockerode passes `abortSignal` on to every call; its type declarations lack it for these three. */
 interface Abortable {
   abortSignal: AbortSignal;
 }
 
-export function dockerodeApi(endpoint: DockerEndpoint): DockerApi {
+export function dockerodeApi(endpoint: DockerEndpoint): DockerApi & ContainerStatsApi {
   const docker = new Docker(endpoint);
   const getEvents = docker.getEvents.bind(docker) as (options: Docker.GetEventsOptions & Abortable) => Promise<NodeJS.ReadableStream>;
   const ping = docker.ping.bind(docker) as (options: Abortable) => Promise<unknown>;
   return {
+    async containerStats(id, signal) {
+      // one-shot: the engine answers with one sample at once, instead of taking a second one a second later.
+      const options: { stream: false; 'one-shot': boolean } & Abortable = { stream: false, 'one-shot': true, abortSignal: signal };
+      return orNullIfMissing<DockerStats>(docker.getContainer(id).stats(options));
+    },
     async listContainerIds(labels, signal) {
       const containers = await docker.listContainers({ all: true, filters: { label: labels }, abortSignal: signal });
       return containers.map((container) => container.Id);

@@ -1,7 +1,7 @@
-import { openApiDocument, responseDeclarations } from 'service-kit/openapi';
+import { openApiDocument, responseDeclarations, stateDependent } from 'service-kit/openapi';
 import { z } from 'zod';
 import { GATEWAY_ANSWER_METHODS } from './routes/gateway-answers.ts';
-import { GatewayAnswerParams, Health, SingleContainerReport, StatusQuery, StatusReport, UnavailableParams } from './schemas.ts';
+import { GatewayAnswerParams, Health, HistoryQuery, SingleContainerReport, StatusQuery, StatusReport, UnavailableParams, UptimeReport } from './schemas.ts';
 
 const { headers: traceHeaders, json, problem } = responseDeclarations();
 
@@ -29,6 +29,18 @@ export function buildOpenApiDocument() {
             '400': problem('A malformed query value, an unknown parameter, or an id prefix shared by several containers.'),
             '404': problem('No container has an id with that prefix.'),
             '503': problem('The Docker Engine is unreachable; `lastKnown` holds the view as last seen and `lastKnownAgeSeconds` its age.'),
+          },
+        },
+      },
+      '/status/history': {
+        get: {
+          summary: 'Uptime history: availability and incidents over a window ending now',
+          description:
+            'Every condition change of every container is recorded (running, exited with its code, killed, unhealthy, the gateway calling it DOWN, or not routing it) and kept for STATUS_HISTORY_DAYS; it survives a restart of the service. A container counts as up while it runs, is not unhealthy, and, where the gateway routes its app, the gateway calls it UP.',
+          requestParams: { query: HistoryQuery },
+          responses: {
+            '200': json('The containers that existed during the window (of one app, or with an id prefix, if asked).', UptimeReport),
+            '400': stateDependent(problem('A malformed query value, an unknown parameter, or a `since` in the future or older than the history.')),
           },
         },
       },
@@ -73,7 +85,7 @@ export function buildOpenApiDocument() {
           '400': problem('A status other than 401, 404 or 429.'),
           '401': problem("The dashboard's login failed (`WWW-Authenticate`)."),
           '404': problem('No route of the gateway matches the path (`X-Replaced-Path`).'),
-          '429': problem("The client's rate limit is used up (`Retry-After`)."),
+          '429': problem("The client's rate limit is used up, or the storage service is at the gateway's in-flight limit (`Retry-After`)."),
         },
       }),
       '/healthz': {

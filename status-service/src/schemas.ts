@@ -6,6 +6,8 @@ import 'zod-openapi';
 export const CONTAINER_STATES = ['created', 'running', 'paused', 'restarting', 'removing', 'exited', 'dead'] as const;
 export const HEALTH_STATES = ['healthy', 'unhealthy', 'starting', 'none'] as const;
 export const GATEWAY_STATES = ['UP', 'DOWN', 'NOT_ROUTED'] as const;
+/** Why a container is not serving, in the uptime history: its Docker state, or how the gateway sees it. */
+export const DOWN_STATES = ['exited', 'killed', 'dead', 'paused', 'restarting', 'created', 'removing', 'unhealthy', 'gateway-down', 'not-routed'] as const;
 
 export const AppName = z
   .string()
@@ -27,6 +29,52 @@ export const StatusQuery = z.strictObject(
   { error: (issue) => (issue.code === 'unrecognized_keys' ? `unknown parameter; allowed: appName, id` : undefined) },
 );
 
+export const HistoryQuery = z.strictObject(
+  {
+    appName: AppName.optional(),
+    id: ContainerIdPrefix.optional(),
+    since: z.iso
+      .datetime({ offset: true, error: 'must be a date and time in ISO 8601 with a time zone, e.g. 2026-12-04T08:00:00Z' })
+      .optional()
+      .meta({ description: 'Start of the window, e.g. `2026-12-04T08:00:00Z`; the last 24 h when absent. At most STATUS_HISTORY_DAYS back, not in the future.' }),
+  },
+  { error: (issue) => (issue.code === 'unrecognized_keys' ? `unknown parameter; allowed: appName, id, since` : undefined) },
+);
+
+export const Incident = z
+  .object({
+    from: z.iso.datetime(),
+    to: z.iso.datetime().nullable().meta({ description: 'Null while it lasts.' }),
+    state: z.enum(DOWN_STATES).meta({
+      description: 'What began it: a Docker state (`killed`: exited on a signal, exit code over 128), `unhealthy` (Docker\'s health check), `gateway-down` (the gateway\'s health check), `not-routed` (running, but the gateway does not route to it).',
+    }),
+    exitCode: z.int().nullable(),
+    reason: z.string().meta({ example: 'killed by signal 9 (exit code 137)' }),
+  })
+  .meta({ id: 'Incident', description: 'A time the container was not up (running, and routed where the gateway routes its app).' });
+
+export const Availability = z.number().min(0).max(1).meta({ description: 'Share of the window it was up (0–1), of the part it existed in.', example: 0.9987 });
+
+export const UptimeReport = z
+  .object({
+    since: z.iso.datetime(),
+    until: z.iso.datetime(),
+    apps: z.record(AppName, z.object({ availability: Availability.meta({ description: "Share of its containers' time in the window that they were up." }) })),
+    containers: z.array(
+      z.object({
+        id: z.string().meta({ description: 'Short container id.', example: '3f2a9c1b7d0e' }),
+        name: z.string(),
+        appName: AppName,
+        observedSince: z.iso.datetime().meta({ description: "The window's start, or when the container was first seen if later." }),
+        removedAt: z.iso.datetime().nullable().meta({ description: 'When it was removed; null while it exists.' }),
+        availability: Availability,
+        incidents: z.array(Incident).meta({ description: 'Those that overlap the window, oldest first; one that began before it is reported from its start.' }),
+      }),
+    ),
+  })
+  .meta({ id: 'UptimeReport' });
+export type UptimeReport = z.output<typeof UptimeReport>;
+
 export const UnavailableParams = z.object({ appName: AppName });
 export const GatewayAnswerParams = z.object({
   status: z.enum(['401', '404', '429'], 'must be 401, 404 or 429').meta({ description: 'The status of the answer the gateway makes itself.' }),
@@ -43,6 +91,18 @@ export const GatewayRouting = z
   })
   .meta({ id: 'GatewayRouting', description: "How the gateway sees the container; null when the gateway's API is not configured or not reachable." });
 export type GatewayRouting = z.output<typeof GatewayRouting>;
+
+export const Resources = z
+  .object({
+    cpuPercent: z.number().nonnegative().nullable().meta({
+      description: 'CPU used since the previous sample, as `docker stats` counts it: percent of one core (up to 100 × cores); null until a second sample.',
+      example: 3.4,
+    }),
+    memoryBytes: z.int().nonnegative().nullable().meta({ description: 'Memory in use, without the page cache the kernel may reclaim.', example: 48_234_496 }),
+    memoryLimitBytes: z.int().positive().nullable().meta({ description: "The container's memory limit; the host's memory when it has none.", example: 25_217_318_912 }),
+  })
+  .meta({ id: 'Resources', description: "From Docker's stats, read every STATUS_STATS_INTERVAL_SECONDS; null for a container that is not running, not sampled yet, or, in swarm mode, on another node than the Docker Engine the service asks." });
+export type Resources = z.output<typeof Resources>;
 
 export const ContainerStatus = z
   .object({
@@ -63,10 +123,11 @@ export const ContainerStatus = z
       example: 'worker-1',
     }),
     gateway: GatewayRouting.nullable(),
+    resources: Resources.nullable(),
   })
   .meta({ id: 'ContainerStatus' });
 export type ContainerStatus = z.output<typeof ContainerStatus>;
-export type DockerContainer = Omit<ContainerStatus, 'gateway'>;
+export type DockerContainer = Omit<ContainerStatus, 'gateway' | 'resources'>;
 
 export const AppSummary = z
   .object({

@@ -1,20 +1,27 @@
 import type { ContainerView } from './container-view.ts';
 import type { GatewayWatcher } from './gateway-watcher.ts';
-import type { AppSummary, ContainerStatus, DockerContainer, StatusReport } from './schemas.ts';
+import type { AppSummary, ContainerStatus, DockerContainer, Resources, StatusReport } from './schemas.ts';
 
 export interface StatusFilter {
   appName?: string | undefined;
   id?: string | undefined;
 }
 
+/** Where each container's CPU and memory come from (the ResourceSampler); none without it. */
+export interface ResourceSource {
+  resourcesOf(id: string): Resources | null;
+}
+
 /** What /status answers, put together from the live views; nothing here calls Docker or the gateway. */
 export class StatusReporter {
   readonly #view: ContainerView;
   readonly #gateway: GatewayWatcher;
+  readonly #resources: ResourceSource | undefined;
 
-  constructor(view: ContainerView, gateway: GatewayWatcher) {
+  constructor(view: ContainerView, gateway: GatewayWatcher, resources?: ResourceSource) {
     this.#view = view;
     this.#gateway = gateway;
+    this.#resources = resources;
   }
 
   get docker() {
@@ -23,7 +30,7 @@ export class StatusReporter {
 
   /** The assembly (or one app of it) as last observed. */
   report(filter: StatusFilter = {}, now = new Date()): StatusReport {
-    const containers = this.#select(filter).map((container) => this.#withGateway(container));
+    const containers = this.#select(filter).map((container) => this.#withLiveViews(container));
     return {
       observedAt: now.toISOString(),
       docker: this.#view.connection,
@@ -38,7 +45,7 @@ export class StatusReporter {
     return this.#view
       .withIdPrefix(prefix)
       .filter((container) => !appName || container.appName === appName)
-      .map((container) => this.#withGateway(container));
+      .map((container) => this.#withLiveViews(container));
   }
 
   /** Counts for one app, e.g. for the "no replica available" answer. */
@@ -52,8 +59,9 @@ export class StatusReporter {
     return appName ? all.filter((container) => container.appName === appName) : all;
   }
 
-  #withGateway(container: DockerContainer): ContainerStatus {
-    return { ...container, gateway: this.#gateway.statusOf(container) };
+  #withLiveViews(container: DockerContainer): ContainerStatus {
+    const resources = container.state === 'running' ? (this.#resources?.resourcesOf(container.id) ?? null) : null;
+    return { ...container, gateway: this.#gateway.statusOf(container), resources };
   }
 }
 

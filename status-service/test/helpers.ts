@@ -3,8 +3,11 @@ import { serve, type Served } from 'testkit/serve';
 import { createApp } from '../src/app.ts';
 import { ContainerView } from '../src/container-view.ts';
 import { GatewayWatcher } from '../src/gateway-watcher.ts';
-import { StatusReporter } from '../src/status-report.ts';
+import { followChanges } from '../src/live-updates.ts';
+import { StatusReporter, type ResourceSource } from '../src/status-report.ts';
 import { StatusStream } from '../src/status-stream.ts';
+import { UptimeHistory } from '../src/uptime-history.ts';
+import { UptimeRecorder } from '../src/uptime-recorder.ts';
 
 /** Log lines written, parsed, for assertions on what operators would see. */
 export const captureLogs = () => captureServiceLogs('status-service');
@@ -20,17 +23,25 @@ export interface RunningApp {
 
 /** The app on an ephemeral port of 127.0.0.1, its view filled by the test (or by a real watcher). */
 export async function startApp(
-  options: { appEnv?: 'development' | 'production'; traefikApiUrl?: string; view?: ContainerView; now?: () => number } = {},
+  options: {
+    appEnv?: 'development' | 'production';
+    traefikApiUrl?: string;
+    view?: ContainerView;
+    history?: UptimeHistory;
+    resources?: ResourceSource;
+    now?: () => number;
+  } = {},
 ): Promise<RunningApp> {
   const { logger, lines } = captureLogs();
   const view = options.view ?? new ContainerView('unix:///var/run/docker.sock');
   const gateway = new GatewayWatcher({ apiUrl: options.traefikApiUrl, logger, intervalMs: 50, timeoutMs: 200 });
-  const reporter = new StatusReporter(view, gateway);
+  const reporter = new StatusReporter(view, gateway, options.resources);
   const stream = new StatusStream(reporter, { debounceMs: 10 });
-  view.onChange(() => stream.changed());
-  gateway.onChange(() => stream.changed());
+  const history = options.history ?? new UptimeHistory(':memory:', 7);
+  const recorder = new UptimeRecorder(reporter, history, logger, options.now);
+  followChanges({ view, gateway, recorder, stream });
   gateway.start();
-  const app = createApp({ config: { appEnv: options.appEnv ?? 'production' }, reporter, stream, logger, now: options.now });
+  const app = createApp({ config: { appEnv: options.appEnv ?? 'production' }, reporter, stream, history, logger, now: options.now });
   const served = await serve(app.callback());
   return {
     url: served.url,

@@ -2,6 +2,7 @@ import test from 'ava';
 import { observe } from '../src/docker-watcher.ts';
 import { observeTask } from '../src/task-status.ts';
 import { event, IDS, inspectInfo, taskInfo, type TaskInit } from './fixtures.ts';
+import { UptimeHistory } from '../src/uptime-history.ts';
 import { startApp } from './helpers.ts';
 
 test('the page lists every container, server-rendered, with links that keep the gateway prefix', async (t) => {
@@ -27,6 +28,33 @@ test('the page lists every container, server-rendered, with links that keep the 
     t.is((await fetch(`${app.url}/assets/${asset}`)).status, 200, asset);
   }
   t.is((await fetch(`${app.url}/assets/nope.js`)).status, 404);
+});
+
+test('the page shows CPU and memory of each running container, and each one\'s uptime bar, availability and incidents', async (t) => {
+  const now = Date.parse('2026-12-04T12:00:00Z');
+  const history = new UptimeHistory(':memory:', 7);
+  const storage1 = { id: IDS.storage1.slice(0, 12), name: 'demo_storage_1', appName: 'storage' };
+  const storage2 = { id: IDS.storage2.slice(0, 12), name: 'demo_storage_2', appName: 'storage' };
+  history.observe([{ container: storage1, condition: { up: true } }, { container: storage2, condition: { up: true } }], now - 7 * 3_600_000);
+  history.observe([{ container: storage2, condition: { up: false, state: 'killed', exitCode: 137, reason: 'killed by signal 9 (exit code 137)' } }], now - 30 * 60_000);
+  const resources = { resourcesOf: (id: string) => (id === storage1.id ? { cpuPercent: 3.25, memoryBytes: 52_428_800, memoryLimitBytes: 2 * 1024 ** 3 } : null) };
+  const app = await startApp({ history, resources, now: () => now });
+  t.teardown(app.close);
+  app.view.replaceAll([observe(inspectInfo({ id: IDS.storage1, number: 1 })), observe(inspectInfo({ id: IDS.storage2, number: 2, status: 'exited', exitCode: 137 }))]);
+  const html = await (await fetch(`${app.url}/`)).text();
+  const rowOf = (id: string) => html.match(new RegExp(`<tr data-id="${id}"[\\s\\S]*?</tr>`))?.[0] ?? '';
+  t.regex(rowOf(storage1.id), /<td class="cpu">3\.3 %<\/td>\n<td class="memory">50\.0 MiB \/ 2\.0 GiB<\/td>/);
+  t.regex(rowOf(storage2.id), /<td class="cpu">–<\/td>\n<td class="memory">–<\/td>/);
+
+  const uptimeOf = (id: string) => html.match(new RegExp(`<tr data-uptime-id="${id}">[\\s\\S]*?</tr>`))?.[0] ?? '';
+  // 6 hours in 36 bars of 10 minutes: storage1 up throughout; storage2 down for the last 3.
+  t.is((uptimeOf(storage1.id).match(/slot-up/g) ?? []).length, 36);
+  t.is((uptimeOf(storage2.id).match(/slot-up/g) ?? []).length, 33);
+  t.is((uptimeOf(storage2.id).match(/slot-down/g) ?? []).length, 3);
+  t.regex(uptimeOf(storage1.id), /<td class="availability">100\.00 %<\/td>/);
+  t.regex(uptimeOf(storage2.id), /<td class="availability">91\.66 %<\/td>/);
+  t.regex(uptimeOf(storage2.id), /<div class="incident incident-open">since <time datetime="2026-12-04T11:30:00.000Z">[^<]*<\/time>: killed by signal 9 \(exit code 137\)<\/div>/);
+  t.true(html.includes('data-history="/status/history"'));
 });
 
 test('/status/stream sends the report at once and again after a change', async (t) => {
@@ -100,7 +128,7 @@ test('in swarm mode the page groups the tasks by node, each group under a headin
   ]);
   const html = await (await fetch(`${app.url}/`)).text();
   // Each heading as its text, each task's row as its app and replica.
-  const rows = [...html.matchAll(/<tr class="node" data-node="[^"]*"><th colspan="8">(.*?)<\/th><\/tr>|<tr data-id="[^"]*" data-app="([^"]*)">\n<td>[^<]*<\/td>\n<td>([^<]*)</g)].map(
+  const rows = [...html.matchAll(/<tr class="node" data-node="[^"]*"><th colspan="10">(.*?)<\/th><\/tr>|<tr data-id="[^"]*" data-app="([^"]*)">\n<td>[^<]*<\/td>\n<td>([^<]*)</g)].map(
     ([, heading, appName, replica]) => heading ?? `  ${appName} ${replica}`,
   );
   t.deepEqual(rows, [

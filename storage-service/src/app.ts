@@ -1,5 +1,6 @@
 import type Koa from 'koa';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import { createServiceApp } from 'service-kit/app';
 import type { Config } from './config.ts';
 import type { FaultInjector } from './faults.ts';
@@ -22,13 +23,16 @@ export interface AppDependencies {
   now?: () => number;
   /** True once the replica drains before it stops: /healthz then answers 503. */
   draining?: () => boolean;
+  /** Where request durations are recorded (served on the metrics port, not here). */
+  metrics?: Registry;
 }
 
-export function createApp({ config, store, logger, faults, now = Date.now, draining = () => false }: AppDependencies): Koa {
+export function createApp({ config, store, logger, faults, metrics, now = Date.now, draining = () => false }: AppDependencies): Koa {
   const development = config.appEnv === 'development';
   const storeRouteOptions = { faults, replicaId: config.replicaId, bodyLimitBytes: config.bodyLimitBytes };
   return createServiceApp({
     logger,
+    metrics,
     first: [
       async (ctx, next) => {
         ctx.set('X-Replica-Id', config.replicaId);

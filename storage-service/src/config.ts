@@ -1,23 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { appEnvSchema, logLevelSchema, portSchema, readEnv } from 'service-kit/config';
+import { appEnvSchema, logLevelSchema, metricsPortSchema, portSchema, positiveInteger, readEnv } from 'service-kit/config';
 import { z } from 'zod';
 
 export const DEFAULT_DATA_FILE = fileURLToPath(new URL('../data/dummy-data.json', import.meta.url));
 /** Inside the service's folder, git-ignored; compose puts it on a volume instead. */
 export const DEFAULT_STORE_PATH = fileURLToPath(new URL('../var/storage.sqlite', import.meta.url));
-
-/** A positive integer variable, at most `max`. */
-function positiveInteger(max: number, fallback: number) {
-  const message = `must be an integer from 1 to ${max}`;
-  return z
-    .string()
-    .regex(/^[1-9][0-9]{0,15}$/, message)
-    .transform(Number)
-    .refine((value) => value <= max, message)
-    .default(fallback);
-}
 
 /** A PostgreSQL URL; the value is never echoed back, as it may hold the password. */
 const storeUrlSchema = z
@@ -58,6 +47,9 @@ const DEFAULT_POOL_SIZE = 5;
 const EnvSchema = z
   .object({
     PORT: portSchema,
+    METRICS_PORT: metricsPortSchema,
+    // gRPC (proto/assembly/storage/v1/storage.proto) over h2c, beside the HTTP API on PORT.
+    GRPC_PORT: portSchema.unwrap().default(50051),
     APP_ENV: appEnvSchema,
     DATA_FILE: z.string().default(DEFAULT_DATA_FILE),
     STORE_PATH: z.string().default(DEFAULT_STORE_PATH),
@@ -90,6 +82,8 @@ const EnvSchema = z
   })
   .transform((env) => ({
     port: env.PORT,
+    metricsPort: env.METRICS_PORT,
+    grpcPort: env.GRPC_PORT,
     appEnv: env.APP_ENV,
     dataFile: env.DATA_FILE,
     storePath: env.STORE_PATH,

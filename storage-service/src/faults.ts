@@ -28,10 +28,20 @@ export class FaultInjector {
     return this.#current.unhealthy;
   }
 
-  /** Waits the injected delay, then tells whether this request should fail. */
-  async beforeDataResponse(): Promise<'fail' | 'proceed'> {
+  /**
+   * Before a data request (HTTP) or call (gRPC) does any work: waits the injected delay, then fails a
+   * share of them (failRate) with InjectedFault.
+   */
+  async beforeDataResponse(replicaId: string): Promise<void> {
     const { delayMs, failRate } = this.#current;
     if (delayMs > 0) await sleep(delayMs);
-    return failRate > 0 && this.#random() < failRate ? 'fail' : 'proceed';
+    if (failRate > 0 && this.#random() < failRate) {
+      throw new InjectedFault(`Replica ${replicaId} failed this request on purpose (fault injection, failRate ${failRate}).`);
+    }
   }
+}
+
+/** A request this replica fails on purpose (failRate): answered as the failure of a server, never of the client. */
+export class InjectedFault extends Error {
+  override name = 'InjectedFault';
 }

@@ -1,4 +1,4 @@
-import { openApiDocument, responseDeclarations } from 'service-kit/openapi';
+import { openApiDocument, responseDeclarations, stateDependent } from 'service-kit/openapi';
 import { PROBLEM_CONTENT_TYPE, ProblemSchema } from 'service-kit/problem';
 import { z } from 'zod';
 import type { ZodOpenApiOperationObject, ZodOpenApiParameters, ZodOpenApiResponsesObject } from 'zod-openapi';
@@ -46,13 +46,6 @@ const ConditionalWriteHeaders = z.object({
 const ConditionalDeleteHeaders = ConditionalWriteHeaders.pick({ 'If-Match': true });
 
 const withHeaders = (extra: Record<string, z.ZodType>) => headers.extend(extra);
-
-/**
- * Marks an answer that a request valid by this document can get because of what came before it (an
- * item changed since the client read it, a key already used, a page cursor since deleted), so that
- * tools checking "valid requests are accepted" (.ci/fuzz.sh) allow it where it is declared.
- */
-const stateDependent = <Response extends object>(response: Response) => ({ ...response, 'x-state-dependent': true });
 
 const stored = (description: string, schema: z.ZodType) => ({
   description,

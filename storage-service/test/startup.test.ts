@@ -2,14 +2,18 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
+import { freePort } from 'testkit/processes';
+import { parseSamples, sampleValue } from 'testkit/prometheus-text';
 import { DEFAULT_DATA_FILE, DEFAULT_STORE_PATH, loadConfig } from '../src/config.ts';
 import { loadDataFile } from '../src/data-file.ts';
 import { runUntilExit, startServerProcess, tempStorePath } from './helpers.ts';
 
-test('defaults: port 3000, production, shipped data, store in var/, 1 MiB bodies, keys kept a day, info logs, replica = hostname, no faults', (t) => {
+test('defaults: port 3000, metrics on 9464, gRPC on 50051, production, shipped data, store in var/, 1 MiB bodies, keys kept a day, info logs, replica = hostname, no faults', (t) => {
   const config = loadConfig({});
   t.like(config, {
     port: 3000,
+    metricsPort: 9464,
+    grpcPort: 50051,
     appEnv: 'production',
     dataFile: DEFAULT_DATA_FILE,
     storePath: DEFAULT_STORE_PATH,
@@ -28,6 +32,8 @@ test('every variable is read and converted', (t) => {
   t.deepEqual(
     loadConfig({
       PORT: '8080',
+      METRICS_PORT: '9100',
+      GRPC_PORT: '50052',
       APP_ENV: 'development',
       DATA_FILE: '/tmp/data.json',
       STORE_PATH: '/var/lib/storage/storage.sqlite',
@@ -42,6 +48,8 @@ test('every variable is read and converted', (t) => {
     }),
     {
       port: 8080,
+      metricsPort: 9100,
+      grpcPort: 50052,
       appEnv: 'development',
       dataFile: '/tmp/data.json',
       storePath: '/var/lib/storage/storage.sqlite',
@@ -200,4 +208,18 @@ test('once seeded, the store is not seeded again: a restart keeps the writes and
   const second = await startServerProcess(t, { STORE_PATH, DATA_FILE: '/nonexistent/data.json' });
   t.is((await fetch(`${second.url}/data/products/p-1001`)).status, 404);
   t.is((await fetch(`${second.url}/data/products/p-1002`)).status, 200);
+});
+
+test('the server serves its metrics on METRICS_PORT: requests, orders, Node process and runtime metrics', async (t) => {
+  const metricsPort = await freePort();
+  const server = await startServerProcess(t, { METRICS_PORT: String(metricsPort) });
+  await fetch(`${server.url}/data`);
+  const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+  const samples = parseSamples(text);
+  t.is(sampleValue(samples, 'http_server_request_duration_seconds_count', { http_route: '/data', http_response_status_code: '200' }), 1);
+  t.is(sampleValue(samples, 'storage_orders_total', { outcome: 'placed' }), 0);
+  for (const name of ['process_cpu_seconds_total', 'process_resident_memory_bytes', 'nodejs_heap_size_used_bytes']) t.true(sampleValue(samples, name)! > 0, name);
+  t.regex(text, /^# TYPE nodejs_eventloop_lag_seconds gauge$/m);
+  t.regex(text, /^# TYPE nodejs_gc_duration_seconds histogram$/m);
+  t.is((await fetch(`${server.url}/metrics`)).status, 404);
 });

@@ -28,6 +28,8 @@ export interface StackOptions {
   env?: NodeJS.ProcessEnv;
   /** Override files after docker-compose.yml, e.g. docker-compose.postgres.yml. */
   overrides?: string[];
+  /** Compose profiles to enable (`--profile NAME` on every command), e.g. observability for Prometheus. */
+  profiles?: string[];
 }
 
 export interface Container {
@@ -55,9 +57,11 @@ export class Stack {
   readonly env: NodeJS.ProcessEnv;
   readonly #compose: string[];
   readonly #files: string[];
+  readonly #profiles: string[];
 
   private constructor(port: number, httpsPort: number, options: StackOptions = {}) {
     this.#files = ['docker-compose.yml', ...(options.overrides ?? [])];
+    this.#profiles = options.profiles ?? [];
     this.project = options.project ?? process.env.E2E_PROJECT ?? 'assembly-e2e';
     this.port = port;
     this.baseUrl = `http://127.0.0.1:${port}`;
@@ -89,7 +93,13 @@ export class Stack {
 
   composeArgs(args: string[]): [string, string[]] {
     const [command = 'docker-compose', ...pre] = this.#compose;
-    return [command, [...pre, '--env-file', '.env.dev', '-p', this.project, ...this.#files.flatMap((file) => ['-f', file]), ...args]];
+    return [
+      command,
+      [
+        ...pre, '--env-file', '.env.dev', '-p', this.project, ...this.#files.flatMap((file) => ['-f', file]),
+        ...this.#profiles.flatMap((profile) => ['--profile', profile]), ...args,
+      ],
+    ];
   }
 
   async compose(args: string[], timeoutMs = 600_000): Promise<string> {

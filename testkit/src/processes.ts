@@ -19,6 +19,8 @@ export async function freePort(): Promise<number> {
 export interface ServerProcess {
   pid: number;
   url: string;
+  /** The port its "listening" line names as grpcPort (a storage replica's gRPC API); undefined for others. */
+  grpcPort?: number;
   /** Spawn → the "listening" line's own timestamp (or the first 200 of /healthz), in ms. */
   startupMs: number;
   /** What it wrote to stdout up to and including its "listening" line: the start-up log. */
@@ -56,15 +58,16 @@ async function healthz(port: number): Promise<boolean> {
 
 /**
  * Runs `node entry ...args`, as `npm start` or a container does, on a free port (PORT=0) unless `port`
- * says which, and waits until it serves: its pino "listening" line names the port and the time. Rejects
- * with its stderr if it exits first or does not serve within `timeoutMs`.
+ * says which (its metrics and gRPC ports too: METRICS_PORT=0 and GRPC_PORT=0 unless `env` says which),
+ * and waits until it serves: its pino "listening" line names the port and the time. Rejects with its
+ * stderr if it exits first or does not serve within `timeoutMs`.
  */
 export async function startServerProcess(entry: string, env: Record<string, string> = {}, options: ServerProcessOptions = {}): Promise<ServerProcess> {
   const { args = [], stdoutFile, port: fixedPort, timeoutMs = 120_000 } = options;
   const out = stdoutFile ? await open(stdoutFile, 'w') : undefined;
   const spawnedAt = Date.now();
   const child = spawn(process.execPath, [entry, ...args], {
-    env: { PATH: process.env.PATH, PORT: String(fixedPort ?? 0), LOG_LEVEL: 'info', ...env },
+    env: { PATH: process.env.PATH, PORT: String(fixedPort ?? 0), METRICS_PORT: '0', GRPC_PORT: '0', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', out?.fd ?? 'pipe', 'pipe'],
   });
   await out?.close(); // the child has its own copy of the descriptor
@@ -93,12 +96,13 @@ export async function startServerProcess(entry: string, env: Record<string, stri
     for (;;) {
       const log = await startupLog();
       const line = log.split('\n').find((text) => text.includes(LISTENING));
-      const serving = line ? (JSON.parse(line) as { port: number; time: number }) : fixedPort !== undefined && (await healthz(fixedPort)) ? { port: fixedPort, time: Date.now() } : undefined;
+      const serving = line ? (JSON.parse(line) as { port: number; grpcPort?: number; time: number }) : fixedPort !== undefined && (await healthz(fixedPort)) ? { port: fixedPort, time: Date.now() } : undefined;
       if (serving) {
         const pid = child.pid!;
         return {
           pid,
           url: `http://127.0.0.1:${serving.port}`,
+          ...('grpcPort' in serving && serving.grpcPort !== undefined ? { grpcPort: serving.grpcPort } : {}),
           startupMs: serving.time - spawnedAt,
           startupLog: line ? log.slice(0, log.indexOf(line) + line.length + 1) : log,
           exit,
@@ -121,7 +125,7 @@ export async function startServerProcess(entry: string, env: Record<string, stri
 /** Runs a service's entry point expecting it to refuse to start. */
 export async function runUntilExit(entry: string, env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
   const child = spawn(process.execPath, [entry], {
-    env: { PATH: process.env.PATH, PORT: '0', ...env },
+    env: { PATH: process.env.PATH, PORT: '0', METRICS_PORT: '0', GRPC_PORT: '0', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';

@@ -2,7 +2,7 @@ import { loadavg } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { percentile, runScheduledLoad, type Outcome } from 'testkit/scheduled-load';
 import { withBenchStack } from '../stack.ts';
-import { ROUNDS, round, spread } from '../suite/figures.ts';
+import { rotated, round, ROUNDS, spread } from '../suite/figures.ts';
 import type { Section, SectionResult } from '../suite/section.ts';
 
 // Latency through the gateway at fixed rates well below saturation, open loop: requests leave on a
@@ -108,7 +108,7 @@ async function measure(): Promise<Run[]> {
       const runs: Run[] = [];
       for (const rate of RATES) {
         for (let round = 1; round <= ROUNDS; round++) {
-          for (const path of PATHS.map((_, i) => PATHS[(i + round - 1) % PATHS.length]!)) {
+          for (const path of rotated(PATHS, round)) {
             await sleep(1000);
             const loadStart = loadavg()[0]!;
             const result = await runScheduledLoad({ url: urls[path], rate, durationMs: seconds() * 1000, timeoutMs: 2000 });

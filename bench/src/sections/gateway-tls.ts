@@ -1,12 +1,9 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import type { Stack } from 'testkit/compose-stack';
 import { containerCpuNs } from 'testkit/usage';
+import { h2load, h2loadNote, requireH2load, type H2loadSummary } from '../h2load.ts';
 import { withBenchStack } from '../stack.ts';
-import { fmt, ROUNDS, round, spread, spreadText, WARM_UP_SECONDS } from '../suite/figures.ts';
+import { fmt, rotated, round, ROUNDS, spread, spreadText, WARM_UP_SECONDS } from '../suite/figures.ts';
 import type { Section } from '../suite/section.ts';
-
-const exec = promisify(execFile);
 
 /** The same item for every request, so every variant does the same work behind the gateway. */
 const ITEM = '/storagesvc/data/products/p-1001';
@@ -19,35 +16,6 @@ const VARIANTS = [
   { id: 'h2', label: 'HTTP/2 over TLS (one stream per connection)', scheme: 'https', h1: false },
 ] as const;
 type VariantId = (typeof VARIANTS)[number]['id'];
-
-/** h2load's summary: requests per second over the measured time, and how the requests ended. */
-export interface H2loadSummary {
-  perSecond: number;
-  succeeded: number;
-  failed: number;
-  /** Answered, but not 2xx. */
-  non2xx: number;
-  meanMs: number;
-}
-
-/** Parses h2load's report (nghttp2 1.52). Pure. */
-export function parseH2load(output: string): H2loadSummary {
-  const finished = /finished in [\d.]+s, ([\d.]+) req\/s/.exec(output);
-  const requests = /requests: \d+ total, \d+ started, \d+ done, (\d+) succeeded, (\d+) failed, (\d+) errored, (\d+) timeout/.exec(output);
-  const codes = /status codes: (\d+) 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx/.exec(output);
-  const mean = /time for request:\s+\S+\s+\S+\s+([\d.]+)(us|ms|s)\b/.exec(output);
-  if (!finished || !requests || !codes || !mean) throw new Error(`not an h2load report: ${output.slice(-400)}`);
-  const [, succeeded, failed, errored, timeout] = requests.map(Number) as [number, number, number, number, number];
-  const unit = { us: 0.001, ms: 1, s: 1000 }[mean[2] as 'us' | 'ms' | 's'];
-  // "succeeded": answered, whatever the status.
-  return { perSecond: Number(finished[1]), succeeded, failed: failed + errored + timeout, non2xx: succeeded - Number(codes[1]), meanMs: Number(mean[1]) * unit };
-}
-
-async function h2load(url: string, h1: boolean, seconds: number): Promise<H2loadSummary> {
-  const args = ['-c', String(CONNECTIONS), '-m', '1', '-t', '1', '-D', String(seconds), `--warm-up-time=${WARM_UP_SECONDS}`, ...(h1 ? ['--h1'] : []), url];
-  const { stdout } = await exec('h2load', args, { timeout: (seconds + WARM_UP_SECONDS + 60) * 1000, maxBuffer: 16 << 20 });
-  return parseH2load(stdout);
-}
 
 interface Run {
   round: number;
@@ -69,19 +37,17 @@ export const section: Section = {
     withBenchStack(
       3,
       async (stack: Stack) => {
-        await exec('h2load', ['--version']).catch(() => {
-          throw new Error('gateway-tls needs h2load (nghttp2): apt-get install nghttp2-client');
-        });
+        await requireH2load('gateway-tls');
         const [gateway] = await stack.running('gateway');
         if (!gateway) throw new Error('gateway-tls: the gateway is not running');
         const urls = { http: `http://127.0.0.1:${stack.port}${ITEM}`, https: `https://localhost:${stack.httpsPort}${ITEM}` };
         const runs: Run[] = [];
         for (let n = 1; n <= ROUNDS; n++) {
           // Rotated: no protocol always goes first.
-          const order = VARIANTS.map((_, i) => VARIANTS[(i + n - 1) % VARIANTS.length]!);
+          const order = rotated(VARIANTS, n);
           for (const variant of order) {
             const before = await containerCpuNs(gateway.id);
-            const summary = await h2load(urls[variant.scheme], variant.h1, seconds);
+            const summary = await h2load({ url: urls[variant.scheme], h1: variant.h1, seconds, connections: CONNECTIONS });
             const after = await containerCpuNs(gateway.id);
             // The warm-up's requests are in the CPU time too: per request over all of them.
             const requests = summary.succeeded + summary.perSecond * WARM_UP_SECONDS;
@@ -116,7 +82,7 @@ function report(runs: Run[], seconds: number) {
   const explanation = [
     `Item reads through the gateway (3 replicas, production settings, TLS_MODE=development's certificate, ECDSA P-256) from h2load at ${CONNECTIONS} connections, one request in flight on each: HTTP/1.1 over TLS reached ${median('https')} of plain HTTP's rate and HTTP/2 over TLS ${median('h2')} (medians of ${ROUNDS} rotated rounds of ${seconds} s after ${WARM_UP_SECONDS} s of warm-up, each ratio against plain HTTP in the same round).`,
     `The gateway's CPU per request says where it goes: ${cpu('http')} µs plain, ${cpu('https')} µs with TLS, ${cpu('h2')} µs with HTTP/2 (connections are kept alive, so the handshakes are a warm-up cost; what remains is encrypting each answer and, for HTTP/2, its framing).`,
-    `h2load runs on the same cores as the assembly${failed ? `; ${failed} requests failed or were not 2xx (see data)` : '; every request was answered 2xx'}.`,
+    h2loadNote(failed),
   ].join(' ');
   return {
     table,

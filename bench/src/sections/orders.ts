@@ -7,7 +7,7 @@ import { runOrderLoad, type OrderLoadSummary } from '../order-load.ts';
 import type { Stack } from 'testkit/compose-stack';
 import { stockProduct } from 'testkit/write-load';
 import { withBenchStack } from '../stack.ts';
-import { fmt, ROUNDS, round, spread, spreadText } from '../suite/figures.ts';
+import { fmt, rotated, round, ROUNDS, spread, spreadText } from '../suite/figures.ts';
 import type { Section } from '../suite/section.ts';
 
 const exec = promisify(execFile);
@@ -66,7 +66,7 @@ export const section: Section = {
         const runs: Run[] = [];
         for (let round = 1; round <= ROUNDS; round++) {
           // Rotated: no path always goes first.
-          const order = PATHS.map((_, i) => PATHS[(i + round - 1) % PATHS.length]!);
+          const order = rotated(PATHS, round);
           for (const { id: path } of order) {
             for (const spreadId of SPREADS) {
               const ids = spreadId === 'one' ? productIds.slice(0, 1) : productIds;

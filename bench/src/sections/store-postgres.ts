@@ -13,7 +13,7 @@ import { runLoad } from '../run-load.ts';
 import { startServerProcess, type ServerProcess } from 'testkit/processes';
 import { getRaw, startStorageService } from '../server-process.ts';
 import { containerCpuNs } from 'testkit/usage';
-import { fmt, loadOptions, ROUNDS, round, spread, spreadText, WARM_UP_SECONDS } from '../suite/figures.ts';
+import { fmt, loadOptions, rotated, round, ROUNDS, spread, spreadText, WARM_UP_SECONDS } from '../suite/figures.ts';
 import type { Section } from '../suite/section.ts';
 
 const exec = promisify(execFile);
@@ -202,11 +202,11 @@ export const section: Section = {
       const runs: Run[] = [];
       for (let round = 1; round <= ROUNDS; round++) {
         // Rotated: neither store, nor the service or its bare counterpart, always goes first.
-        for (const store of STORES.map((_, i) => STORES[(i + round - 1) % STORES.length]!)) {
+        for (const store of rotated(STORES, round)) {
           for (const caseId of CASES) {
             const { service, bare } = await cases[caseId](round, store);
             const paths = [['service', service], ...(bare ? [['bare', bare] as const] : [])] as const;
-            for (const [path, measured] of round % 2 ? paths : [...paths].reverse()) {
+            for (const [path, measured] of rotated(paths, round)) {
               const run: Run = { round, store, case: caseId, path, ...(await measured()) };
               process.stderr.write(
                 `bench: store-postgres: round ${round} ${store} ${caseId} ${path}: ${fmt.rps(run.perSecond)}/s, p50 ${fmt.ms(run.p50)}, p99 ${fmt.ms(run.p99)}, ` +

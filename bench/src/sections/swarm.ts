@@ -5,7 +5,7 @@ import { itemReads, SEEDED_ITEMS, underMixedLoad } from 'testkit/mixed-load';
 import type { ScheduledLoadResult } from 'testkit/scheduled-load';
 import { SwarmStack } from 'testkit/swarm-stack';
 import type { WriteLoadSummary } from 'testkit/write-load';
-import { fmt, ROUNDS, round, spread, spreadText } from '../suite/figures.ts';
+import { fmt, rotated, round, ROUNDS, spread, spreadText } from '../suite/figures.ts';
 import type { Section } from '../suite/section.ts';
 
 /** Item reads per second (open loop) and buyers placing keyed orders, as `npm run test:swarm` runs them. */
@@ -90,7 +90,7 @@ export const section: Section = {
       await stack.stockEveryProduct(1_000_000_000);
       for (let r = 1; r <= ROUNDS; r++) {
         // Rotated, so that no variant always runs first or last in a round.
-        const order = VARIANTS.map((_, i) => VARIANTS[(i + r - 1) % VARIANTS.length]!);
+        const order = rotated(VARIANTS, r);
         for (const variant of order) {
           await variant.apply?.(stack, dir);
           let updateMs = 0;

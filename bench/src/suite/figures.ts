@@ -37,6 +37,14 @@ export function mean(values: number[]): number {
   return values.length ? values.reduce((a, b) => a + b, 0) / values.length : NaN;
 }
 
+/**
+ * The order of a side-by-side comparison's round (1-based): as given in round 1, each later round starting
+ * one further along, so that nothing always runs first. Pure.
+ */
+export function rotated<T>(items: readonly T[], round: number): T[] {
+  return items.map((_, i) => items[(i + round - 1) % items.length]!);
+}
+
 /** min, median (mean of the middle two for an even count) and max; NaN for no values. Pure. */
 export function spread(values: number[]): { min: number; median: number; max: number } {
   if (values.length === 0) return { min: NaN, median: NaN, max: NaN };

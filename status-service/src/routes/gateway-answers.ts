@@ -34,7 +34,7 @@ const instanceOf = (path: string | undefined) => (path === undefined ? {} : { in
  * the public router to this service leaves these paths out.
  * - `/unavailable/{appName}`: no replica of the app can take the request; always 503.
  * - `/gateway/404`: no route of the gateway matches; `/gateway/401`: the dashboard's login failed;
- *   `/gateway/429`: the client's rate limit is used up.
+ *   `/gateway/429`: the client's rate limit is used up, or the storage service is at the in-flight limit (overload).
  * What a client sees is the gateway's: `instance` is the path it asked for, never these.
  */
 export function gatewayAnswerRoutes(reporter: StatusReporter): Router {
@@ -63,7 +63,7 @@ export function gatewayAnswerRoutes(reporter: StatusReporter): Router {
     '401': () => ({ status: 401, kind: 'unauthorized', title: 'Unauthorized', headers: { 'WWW-Authenticate': 'Basic realm="traefik-dashboard"' },
       detail: "Traefik's dashboard and API need the login of TRAEFIK_DASHBOARD_USERS (basic auth)." }),
     '429': () => ({ status: 429, kind: 'too-many-requests', title: 'Too Many Requests', headers: { 'Retry-After': '1' },
-      detail: 'This client sent more requests than the gateway allows (GATEWAY_RATE_AVERAGE per second, bursts of GATEWAY_RATE_BURST). Retry after Retry-After.' }),
+      detail: 'The gateway takes no more requests right now: either this client sent more than its rate limit (GATEWAY_RATE_AVERAGE per second, bursts of GATEWAY_RATE_BURST), or the storage service already has as many in flight as the gateway lets through (GATEWAY_MAX_IN_FLIGHT). Retry after Retry-After.' }),
   };
 
   router.register('/gateway/:status', [...GATEWAY_ANSWER_METHODS], (ctx) => {

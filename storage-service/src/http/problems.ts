@@ -1,4 +1,5 @@
 import { HttpProblem } from 'service-kit/problem';
+import { InjectedFault } from '../faults.ts';
 import * as refusals from '../store/errors.ts';
 
 const retryShortly = { 'Retry-After': '1' };
@@ -8,8 +9,8 @@ function problem(status: number, kind: string, title: string, detail: string, ex
 }
 
 /**
- * The store's refusals as the problems an HTTP client reads; anything else is not the store's (a bug: a
- * 500). Paths are named as the client sees them: behind the gateway, with its prefix.
+ * The store's refusals, and a failure injected on purpose, as the problems an HTTP client reads;
+ * anything else is a bug (a 500). Paths are named as the client sees them: behind the gateway, with its prefix.
  */
 export function storeProblem(err: unknown, prefix: string): HttpProblem | undefined {
   const noPartition = (partitionKey: string) =>
@@ -56,5 +57,6 @@ export function storeProblem(err: unknown, prefix: string): HttpProblem | undefi
     const detail = 'The store cannot serve this request right now. A write that answers this may not have happened; retry it with the same Idempotency-Key.';
     return problem(503, 'store-unavailable', 'Service Unavailable', detail, undefined, retryShortly);
   }
+  if (err instanceof InjectedFault) return problem(500, 'injected-fault', 'Injected fault', err.message);
   return undefined;
 }

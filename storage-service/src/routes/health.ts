@@ -1,5 +1,6 @@
 import Router from '@koa/router';
 import type { FaultInjector } from '../faults.ts';
+import { readiness } from '../readiness.ts';
 import type { Health } from '../schemas.ts';
 import type { Store } from '../store/store.ts';
 
@@ -12,12 +13,7 @@ export function healthRoutes(replicaId: string, store: Store, now: () => number,
   const startedAt = now();
   const router = new Router();
   router.get(['/healthz', '/health'], async (ctx) => {
-    const storeReachable = await store.ping().then(
-      () => true,
-      () => false,
-    );
-    const healthy = storeReachable && !(faults?.unhealthy ?? false);
-    const ready = healthy && !draining();
+    const { storeReachable, healthy, ready } = await readiness(store, faults, draining);
     const health: Health = {
       status: !healthy ? 'unhealthy' : ready ? 'ok' : 'draining',
       replica: replicaId,

@@ -12,7 +12,7 @@ interface Started {
 
 /** Starts the entry point and resolves once it listens, with the log lines it wrote by then. */
 function startReplica(env: Record<string, string>, stop: Array<() => void>): Promise<Started> {
-  const child = spawn(process.execPath, [SERVER_ENTRY], { env: { PATH: process.env.PATH, PORT: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [SERVER_ENTRY], { env: { PATH: process.env.PATH, PORT: '0', METRICS_PORT: '0', GRPC_PORT: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   stop.push(() => child.kill('SIGKILL'));
   let stdout = '';
   let stderr = '';

@@ -1,7 +1,7 @@
 import test from 'ava';
-import { parseH2load } from '../src/sections/gateway-tls.ts';
+import { parseH2load } from '../src/h2load.ts';
 
-// The pure part of the gateway-tls section: reading h2load's report. Never timings, no Docker.
+// Reading h2load's report (the gateway-tls and grpc-vs-http sections). Never timings, no Docker.
 
 const REPORT = `finished in 10.00s, 5432.10 req/s, 1.23MB/s
 requests: 54321 total, 54321 started, 54321 done, 54320 succeeded, 1 failed, 0 errored, 0 timeout
