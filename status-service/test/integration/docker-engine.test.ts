@@ -9,6 +9,8 @@ import { chromium } from 'playwright-core';
 import { ContainerView } from '../../src/container-view.ts';
 import { dockerodeApi } from '../../src/docker-api.ts';
 import { DockerWatcher } from '../../src/docker-watcher.ts';
+import { ResourceSampler } from '../../src/resource-sampler.ts';
+import { UptimeHistory } from '../../src/uptime-history.ts';
 import { within } from 'testkit/poll';
 import { captureLogs, startApp, type RunningApp } from '../helpers.ts';
 
@@ -73,13 +75,18 @@ interface Watched extends RunningApp {
 }
 
 /** The service as server.ts wires it, on an ephemeral port, watching the engine at `socketPath` from `ownContainerId`. */
-async function watchedApp(ownContainerId: string, socketPath = SOCKET): Promise<Watched> {
+async function watchedApp(ownContainerId: string, { socketPath = SOCKET, historyPath = ':memory:' } = {}): Promise<Watched> {
   const view = new ContainerView(`unix://${socketPath}`);
-  const app = await startApp({ view });
+  const history = new UptimeHistory(historyPath, 7);
   const { logger } = captureLogs();
-  const watcher = new DockerWatcher({ api: dockerodeApi({ socketPath }), view, logger, ownContainerId, socketPath });
+  const api = dockerodeApi({ socketPath });
+  const resources = new ResourceSampler({ api, view, logger, intervalMs: 300 });
+  const app = await startApp({ view, history, resources });
+  resources.onChange(() => app.stream.changed());
+  const watcher = new DockerWatcher({ api, view, logger, ownContainerId, socketPath });
   watcher.start();
-  return { ...app, stop: async () => { await watcher.stop(); await app.close(); } };
+  resources.start();
+  return { ...app, stop: async () => { await Promise.all([watcher.stop(), resources.stop()]); await app.close(); history.close(); } };
 }
 
 async function status(app: RunningApp, query = '') {
@@ -150,6 +157,26 @@ engineTest('docker start shows as running within 1 s, then healthy', async (t) =
   t.is((await stateOf(app, first!))?.exitCode, null);
 });
 
+engineTest("running containers get CPU and memory from Docker's stats; a stopped one has none", async (t) => {
+  const { value: running } = await within('CPU and memory of every replica', 5_000, async () => {
+    const { body } = await status(app, '?appName=storage');
+    const containers: any[] = body.containers;
+    return containers.every((c) => c.resources?.cpuPercent != null) ? containers : undefined;
+  });
+  for (const container of running) {
+    t.true(container.resources.memoryBytes > 1024 * 1024, `${container.name} uses some memory`);
+    t.true(container.resources.memoryLimitBytes >= container.resources.memoryBytes);
+    t.true(container.resources.cpuPercent >= 0 && container.resources.cpuPercent <= 200);
+  }
+  const replica = replicas[0]!;
+  await replica.stop({ t: 5 });
+  t.teardown(() => replica.start().catch(() => undefined));
+  await within('exited', VISIBLE_WITHIN_MS, async () => (await stateOf(app, replica))?.state === 'exited');
+  t.is((await stateOf(app, replica))?.resources, null);
+  await replica.start();
+  await within('running again', VISIBLE_WITHIN_MS, async () => (await stateOf(app, replica))?.state === 'running');
+});
+
 engineTest('a new labelled container appears, a removed one disappears', async (t) => {
   const added = await startLabelled('storage', 4);
   await within('new container in /status', VISIBLE_WITHIN_MS, async () => (await stateOf(app, added))?.state === 'running');
@@ -189,7 +216,7 @@ engineTest('an unreachable daemon is a 503 within 1 s with the reason; the servi
   const dir = mkdtempSync(join(tmpdir(), 'status-docker-'));
   const path = join(dir, 'docker.sock');
   const proxy = socketProxy(path);
-  const watched = await watchedApp(ownId, path);
+  const watched = await watchedApp(ownId, { socketPath: path });
   t.teardown(async () => {
     await watched.stop();
     await proxy.close();
@@ -221,6 +248,43 @@ engineTest('an unreachable daemon is a 503 within 1 s with the reason; the servi
   t.is(recovered.containers.length, 4);
 });
 
+engineTest('a kill becomes an incident in /status/history, ended when the container starts again; the history survives a restart of the service', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'status-history-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const historyPath = join(dir, 'history.sqlite');
+  const watched = await watchedApp(ownId, { historyPath });
+  const replica = await startLabelled('storage', 5);
+  t.teardown(() => replica.remove({ force: true }).catch(() => undefined));
+  const id = replica.id.slice(0, 12);
+  const incidentsOf = async (from: RunningApp) => {
+    const response = await fetch(`${from.url}/status/history?id=${id}`, { signal: AbortSignal.timeout(2_000) });
+    return ((await response.json()) as { containers: Array<{ incidents: Array<Record<string, unknown>> }> }).containers[0]?.incidents;
+  };
+  // A container is down until it runs: the watcher may see this one while it is only created.
+  const { value: before } = await within('the new replica in the history, up', 5_000, async () => {
+    const incidents = await incidentsOf(watched);
+    return incidents?.every((incident) => incident.to !== null) ? incidents : undefined;
+  });
+
+  await replica.kill();
+  const { value: open } = await within('an open incident', 5_000, async () => (await incidentsOf(watched))?.find((incident) => incident.to === null));
+  t.like(open, { state: 'killed', exitCode: 137, reason: 'killed by signal 9 (exit code 137)', to: null });
+  await replica.start();
+  const { value: incidents } = await within('the incident ended', 5_000, async () => {
+    const incidents = await incidentsOf(watched);
+    return incidents?.some((incident) => incident.from === open.from && incident.to !== null) ? incidents : undefined;
+  });
+  t.deepEqual(incidents.slice(0, before.length), before);
+  const ended = incidents[before.length]!;
+  t.like(ended, { from: open.from, state: 'killed' });
+  t.true(Date.parse(ended.to as string) > Date.parse(ended.from as string));
+
+  await watched.stop();
+  const restarted = await watchedApp(ownId, { historyPath });
+  t.teardown(() => restarted.stop());
+  t.deepEqual(await incidentsOf(restarted), incidents);
+});
+
 engineTest('outside a container of a compose project (its id unknown to Docker) every project is watched', async (t) => {
   const everywhere = await watchedApp(`${PROJECT}-no-such-container`);
   t.teardown(() => everywhere.stop());
@@ -245,9 +309,15 @@ browserTest('the status page renders the replicas in Chromium and updates live w
   const state = page.locator(`tr[data-id="${replica.id.slice(0, 12)}"] td.state`);
   t.is(await state.textContent(), 'running');
 
+  await page.waitForSelector(`tr[data-id="${replica.id.slice(0, 12)}"] td.memory:not(:text("–"))`, { timeout: 5_000 });
+  t.regex((await page.locator(`tr[data-id="${replica.id.slice(0, 12)}"] td.memory`).textContent()) ?? '', /^\d+\.\d MiB \/ \d+\.\d GiB$/);
+
   await replica.stop({ t: 5 });
   await page.waitForSelector(`tr[data-id="${replica.id.slice(0, 12)}"] td.state-exited`, { timeout: 5_000 });
   t.regex((await state.textContent()) ?? '', /^exited/);
+  // The uptime table follows: an open incident, and a bar that ends down.
+  await page.waitForSelector(`tr[data-uptime-id="${replica.id.slice(0, 12)}"] .incident-open`, { timeout: 5_000 });
+  t.regex((await page.locator(`tr[data-uptime-id="${replica.id.slice(0, 12)}"] .incident-open`).textContent()) ?? '', /exited with code 0$/);
   t.regex((await page.locator('#summary').textContent()) ?? '', /storage 2\/3 healthy, 2 running/);
   mkdirSync(ARTIFACTS, { recursive: true });
   await page.screenshot({ path: join(ARTIFACTS, 'status-page.png'), fullPage: true });
