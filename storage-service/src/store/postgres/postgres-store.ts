@@ -82,12 +82,17 @@ const SQL = {
     )
     SELECT id FROM placed`,
   order: `SELECT ${ORDER_COLUMNS} FROM orders WHERE id = $1`,
-  keyInFlight: `SELECT NOT pg_try_advisory_xact_lock(${KEY_IN_FLIGHT_LOCK_CLASS}, hashtext($1 || E'\\n' || $2)) AS in_flight`,
-  // Claims a new key, or one whose result expired; no row when a live result is kept.
-  claimKey: `INSERT INTO idempotency_results (scope, key, fingerprint, result, expires_at) VALUES ($1, $2, $3, NULL, $4)
-    ON CONFLICT (scope, key) DO UPDATE SET fingerprint = excluded.fingerprint, result = NULL, expires_at = excluded.expires_at
-    WHERE idempotency_results.expires_at <= $5
-    RETURNING 1`,
+  // Claims a new key, or one whose result expired, if no other transaction holds it now (its advisory
+  // lock, taken first, says so): `held` false is a key in flight; `claimed` false, a live result kept.
+  claimKey: `WITH lock AS (
+      SELECT pg_try_advisory_xact_lock(${KEY_IN_FLIGHT_LOCK_CLASS}, hashtext($1::text || E'\\n' || $2::text)) AS held
+    ), claimed AS (
+      INSERT INTO idempotency_results (scope, key, fingerprint, result, expires_at) SELECT $1, $2, $3, NULL, $4 FROM lock WHERE held
+      ON CONFLICT (scope, key) DO UPDATE SET fingerprint = excluded.fingerprint, result = NULL, expires_at = excluded.expires_at
+      WHERE idempotency_results.expires_at <= $5
+      RETURNING 1
+    )
+    SELECT held, EXISTS (SELECT 1 FROM claimed) AS claimed FROM lock`,
   keptResult: 'SELECT fingerprint, result FROM idempotency_results WHERE scope = $1 AND key = $2',
   keepResult: 'UPDATE idempotency_results SET result = $3 WHERE scope = $1 AND key = $2',
 };
@@ -317,16 +322,17 @@ class PostgresStore implements Store {
       if (idempotencyKey) {
         const { key, fingerprint } = idempotencyKey;
         const waitUntil = performance.now() + KEY_IN_FLIGHT_WAIT_MS;
-        while ((await query(named('keyInFlight', [scope, key]))).rows[0].in_flight) {
+        for (;;) {
+          const now = this.#now();
+          const { held, claimed } = (await query(named('claimKey', [scope, key, fingerprint, now + this.#ttlMs, now]))).rows[0] as { held: boolean; claimed: boolean };
+          if (held && claimed) break;
+          if (held) {
+            const row = (await query(named('keptResult', [scope, key]))).rows[0] as { fingerprint: string; result: string };
+            if (row.fingerprint !== fingerprint) throw new IdempotencyKeyReused({ key });
+            return { result: kept.decode(row.result), replayed: true };
+          }
           if (performance.now() >= waitUntil) throw new IdempotencyKeyInFlight({ key });
           await sleep(KEY_POLL_MS);
-        }
-        const now = this.#now();
-        const claimed = await query(named('claimKey', [scope, key, fingerprint, now + this.#ttlMs, now]));
-        if (claimed.rowCount === 0) {
-          const row = (await query(named('keptResult', [scope, key]))).rows[0] as { fingerprint: string; result: string };
-          if (row.fingerprint !== fingerprint) throw new IdempotencyKeyReused({ key });
-          return { result: kept.decode(row.result), replayed: true };
         }
       }
       const result = await effect(query);
