@@ -28,8 +28,12 @@ test.before(async (t) => {
   t.log(`stack ${stack.name} deployed and serving in ${ms(performance.now() - started)} (${stack.baseUrl})`);
 });
 
-test.after.always(() => {
-  stack?.remove();
+test.after.always(async () => {
+  if (!stack) return;
+  stack.remove();
+  // A volume left behind would carry this run's database and uptime history into the next one.
+  const left = await docker('volume', 'ls', '-q', '--filter', `label=com.docker.stack.namespace=${stack.name}`);
+  if (left) throw new Error(`the stack's volumes are still there after remove(): ${left.split('\n').join(', ')}`);
 });
 
 const get = async (path: string, init: RequestInit = {}) => {

@@ -46,7 +46,7 @@ function dockerSync(...args: string[]): string {
  * docker-stack.yml deployed on this engine's swarm, as a user deploys it: the service images built by
  * compose, a password file for the database secret, the gateway on a free port of the node. deploy()
  * makes a single-node swarm if none is active and labels the node for PostgreSQL; remove() takes the
- * stack and its volume away and undoes exactly what deploy() did (leaves the swarm only if it made it).
+ * stack and its volumes away and undoes exactly what deploy() did (leaves the swarm only if it made it).
  */
 export class SwarmStack {
   readonly name: string;
@@ -200,7 +200,7 @@ export class SwarmStack {
     return Object.entries(serverStatus).filter(([, status]) => status === 'UP').map(([url]) => url).sort();
   }
 
-  /** Removes the stack, waits until its containers and networks are gone, deletes its volume, and undoes deploy()'s changes to the engine. Never throws. */
+  /** Removes the stack, waits until its containers and networks are gone, deletes its volumes, and undoes deploy()'s changes to the engine. Never throws. */
   remove(): void {
     process.off('SIGINT', this.#onSignal);
     process.off('SIGTERM', this.#onSignal);
@@ -222,16 +222,16 @@ export class SwarmStack {
       if (!left) break;
       execFileSync('sleep', ['1']);
     }
-    // The engine may still hold the volume for a moment after the last container is gone.
-    const volume = `${this.name}_postgres-data`;
+    // Every volume of the stack (PostgreSQL's data, the status service's history): the engine may still
+    // hold one for a moment after the last container is gone.
     for (let tries = 0; tries < 30; tries++) {
-      try {
-        dockerSync('volume', 'rm', volume);
-        break;
-      } catch (err) {
-        if (/no such volume/i.test(String((err as { stderr?: string }).stderr))) break;
-        execFileSync('sleep', ['1']);
-      }
+      let volumes: string[] = [];
+      attempt(() => {
+        volumes = dockerSync('volume', 'ls', '-q', '--filter', ofStack).split('\n').filter(Boolean);
+      });
+      if (volumes.length === 0) break;
+      attempt(() => dockerSync('volume', 'rm', ...volumes));
+      execFileSync('sleep', ['1']);
     }
     if (this.#labelledNode) attempt(() => dockerSync('node', 'update', '--label-rm', 'assembly.postgres', this.#nodeId));
     if (this.#madeSwarm) attempt(() => dockerSync('swarm', 'leave', '--force'));
