@@ -28,7 +28,8 @@ export async function startApp(
     traefikApiUrl?: string;
     view?: ContainerView;
     history?: UptimeHistory;
-    resources?: ResourceSource;
+    /** CPU and memory by container; a new round of them is sent to the page's subscribers, as server.ts wires it. */
+    resources?: ResourceSource & { onChange(listener: () => void): void };
     now?: () => number;
   } = {},
 ): Promise<RunningApp> {
@@ -39,7 +40,7 @@ export async function startApp(
   const stream = new StatusStream(reporter, { debounceMs: 10 });
   const history = options.history ?? new UptimeHistory(':memory:', 7);
   const recorder = new UptimeRecorder(reporter, history, logger, options.now);
-  followChanges({ view, gateway, recorder, stream });
+  followChanges({ view, gateway, recorder, stream, resources: options.resources });
   gateway.start();
   const app = createApp({ config: { appEnv: options.appEnv ?? 'production' }, reporter, stream, history, logger, now: options.now });
   const served = await serve(app.callback());

@@ -37,7 +37,7 @@ test('the page shows CPU and memory of each running container, and each one\'s u
   const storage2 = { id: IDS.storage2.slice(0, 12), name: 'demo_storage_2', appName: 'storage' };
   history.observe([{ container: storage1, condition: { up: true } }, { container: storage2, condition: { up: true } }], now - 7 * 3_600_000);
   history.observe([{ container: storage2, condition: { up: false, state: 'killed', exitCode: 137, reason: 'killed by signal 9 (exit code 137)' } }], now - 30 * 60_000);
-  const resources = { resourcesOf: (id: string) => (id === storage1.id ? { cpuPercent: 3.25, memoryBytes: 52_428_800, memoryLimitBytes: 2 * 1024 ** 3 } : null) };
+  const resources = { resourcesOf: (id: string) => (id === storage1.id ? { cpuPercent: 3.25, memoryBytes: 52_428_800, memoryLimitBytes: 2 * 1024 ** 3 } : null), onChange: () => {} };
   const app = await startApp({ history, resources, now: () => now });
   t.teardown(app.close);
   app.view.replaceAll([observe(inspectInfo({ id: IDS.storage1, number: 1 })), observe(inspectInfo({ id: IDS.storage2, number: 2, status: 'exited', exitCode: 137 }))]);

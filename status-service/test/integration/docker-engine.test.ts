@@ -82,7 +82,6 @@ async function watchedApp(ownContainerId: string, { socketPath = SOCKET, history
   const api = dockerodeApi({ socketPath });
   const resources = new ResourceSampler({ api, view, logger, intervalMs: 300 });
   const app = await startApp({ view, history, resources });
-  resources.onChange(() => app.stream.changed());
   const watcher = new DockerWatcher({ api, view, logger, ownContainerId, socketPath });
   watcher.start();
   resources.start();

@@ -4,6 +4,9 @@ import { forwardedPrefix } from 'service-kit/forwarded-prefix';
 import { HttpProblem } from 'service-kit/problem';
 import { jsonValueProblem } from '../json-value.ts';
 
+/** Stateless between calls (no `stream` option): one for every request. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 function unsupported(detail: string): HttpProblem {
   return new HttpProblem({ status: 415, kind: 'unsupported-media-type', title: 'Unsupported Media Type', detail });
 }
@@ -67,7 +70,7 @@ export async function readJsonBody(ctx: Context, limitBytes: number): Promise<un
   if (bytes.length === 0) throw invalidJson('The body is empty; it must be a JSON object.');
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    text = UTF8.decode(bytes);
   } catch {
     throw invalidJson('The body is not valid UTF-8.');
   }

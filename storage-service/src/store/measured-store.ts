@@ -8,6 +8,10 @@ const OPERATION_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 
 
 type OrderOutcome = 'placed' | 'out_of_stock' | 'replayed';
 
+/** The Store methods timed, each an `operation` label value. */
+const OPERATIONS = ['ping', 'partitions', 'partitionPage', 'item', 'putItem', 'deleteItem', 'appendItem', 'placeOrder', 'order', 'ordersPage', 'removeExpiredIdempotencyKeys'] as const;
+type Operation = (typeof OPERATIONS)[number];
+
 /**
  * A Store that records what the store does, for Prometheus: `storage_store_operation_duration_seconds`
  * by operation (the Store method; failures included), and `storage_orders_total` by outcome. Everything
@@ -15,20 +19,20 @@ type OrderOutcome = 'placed' | 'out_of_stock' | 'replayed';
  */
 export class MeasuredStore implements Store {
   readonly #store: Store;
-  readonly #durations: Histogram<'operation'>;
-  /** One child per operation: prom-client's own lookup hashes the label object on every observation. */
-  readonly #durationOf = new Map<string, Histogram.Internal<'operation'>>();
+  /** One child per operation, made at start: `labels()` parses and validates its arguments on every call. */
+  readonly #durationOf: Record<Operation, Histogram.Internal<'operation'>>;
   readonly #orders: Counter<'outcome'>;
 
   constructor(store: Store, registry: Registry) {
     this.#store = store;
-    this.#durations = new Histogram({
+    const durations = new Histogram({
       name: 'storage_store_operation_duration_seconds',
       help: 'Duration of store operations, by operation (the Store method).',
       labelNames: ['operation'],
       buckets: OPERATION_BUCKETS,
       registers: [registry],
     });
+    this.#durationOf = Object.fromEntries(OPERATIONS.map((operation) => [operation, durations.labels(operation)])) as Record<Operation, Histogram.Internal<'operation'>>;
     this.#orders = new Counter({
       name: 'storage_orders_total',
       help: 'Orders answered, by outcome: placed (stock taken), out_of_stock (refused), replayed (an idempotency key seen before; nothing taken).',
@@ -39,14 +43,12 @@ export class MeasuredStore implements Store {
     for (const outcome of ['placed', 'out_of_stock', 'replayed'] satisfies OrderOutcome[]) this.#orders.inc({ outcome }, 0);
   }
 
-  async #timed<T>(operation: string, run: () => Promise<T>): Promise<T> {
+  async #timed<T>(operation: Operation, run: () => Promise<T>): Promise<T> {
     const started = performance.now();
     try {
       return await run();
     } finally {
-      let child = this.#durationOf.get(operation);
-      if (!child) this.#durationOf.set(operation, (child = this.#durations.labels(operation)));
-      child.observe((performance.now() - started) / 1000);
+      this.#durationOf[operation].observe((performance.now() - started) / 1000);
     }
   }
 
