@@ -56,13 +56,16 @@ const underLoad = (change: () => Promise<void>) =>
     maxSeconds: 150,
   });
 
-/** Until `service` runs `count` tasks again, none of them `old`'s container. */
-async function replaced(service: string, old: string, count: number): Promise<void> {
+/** Until `service` runs `count` tasks again, none of them in the `old` containers; how long that took, in milliseconds. */
+async function replaced(service: string, old: string[], count: number): Promise<number> {
+  const started = performance.now();
   await within(`${service} replaced`, 60_000, async () => {
     const running = await stack.taskContainers(service);
-    if (running.length !== count || running.some((c) => c.id === old)) throw new Error(`${running.length} running`);
+    const left = running.filter((c) => old.includes(c.id));
+    if (running.length !== count || left.length) throw new Error(`${running.length} running, ${left.length} of them old`);
     return true;
   }, { intervalMs: 250 });
+  return performance.now() - started;
 }
 
 /** The figures of a load, and what failed in it. */
@@ -196,10 +199,11 @@ test.serial('3. a rolling update under load (docker service update --force): no 
     await stack.updateService('storage', '--force');
     updateMs = performance.now() - started;
   });
-  const after = (await stack.taskContainers('storage')).map((c) => c.id);
-  t.log(scenarioReport('swarm 3. rolling update under load', { update: ms(updateMs), ...loadFigures(load) }));
-  t.is(after.length, 3);
-  t.false(after.some((id) => before.includes(id)), 'every task was replaced');
+  // The update returns once the last new task runs; the old task it replaced drains for 5 s
+  // (SHUTDOWN_DRAIN_MS) and may still be running, within its stop_grace_period of 20 s.
+  const oldGoneMs = await replaced('storage', before, 3);
+  t.log(scenarioReport('swarm 3. rolling update under load', { update: ms(updateMs), 'old tasks gone after the load': ms(oldGoneMs), ...loadFigures(load) }));
+  t.true(oldGoneMs <= 20_000, `the old tasks stopped ${ms(oldGoneMs)} after the load`);
   assertNothingFailed(t, load);
 });
 
@@ -235,7 +239,7 @@ test.serial('5. a storage task\'s container killed under load: no failed request
       return entry?.state === 'exited' || undefined;
     }, { intervalMs: 50 });
     reportedMs = performance.now() - killed;
-    await replaced('storage', victim.id, 3);
+    await replaced('storage', [victim.id], 3);
     await stack.waitRouted(3, 30_000);
     replacedMs = performance.now() - killed;
   });
@@ -268,7 +272,7 @@ test.serial('7. the PostgreSQL task restarted under load: writes resume within 1
   const load = await underLoad(async () => {
     const killedAt = performance.now();
     await docker('kill', database.id);
-    await replaced('postgres', database.id, 1);
+    await replaced('postgres', [database.id], 1);
     // Writes resume: an order through the gateway is placed again.
     await within('an order placed again', 30_000, async () => {
       const answer = await get('/storagesvc/orders', { method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': crypto.randomUUID() }, body: JSON.stringify({ productId: 'p-1001', quantity: 1 }) });
