@@ -79,6 +79,26 @@ test('PostgreSQL: a request with a key still in its transaction is IdempotencyKe
   t.is(parse(await store.item('products', 'p-1')).quantity, 3);
 });
 
+test('PostgreSQL: an order whose last statement fails takes nothing, keeps no key, and its connection serves on', async (t) => {
+  const url = await server.createDatabase();
+  // One connection: the order after the failed one runs on the connection that failed.
+  const store = await openOn(t, url, { poolSize: 1 });
+  await store.seed(sampleData);
+  const admin = await session(t, url);
+  // The order row's INSERT is in the order's last statement, after the stock was taken and the key claimed.
+  await admin.query('ALTER TABLE orders ADD CONSTRAINT one_unit_only CHECK (quantity = 1)');
+  const failed = await store.placeOrder('p-1', 2, { key: 'k-1', fingerprint: 'f' }).then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  t.true(failed instanceof pg.DatabaseError && failed.code === '23514', `expected the check violation, got ${String(failed)}`);
+  t.is(parse(await store.item('products', 'p-1')).quantity, 4, 'the stock taken in the same transaction is back');
+  t.deepEqual((await admin.query('SELECT count(*)::int AS n FROM idempotency_results')).rows[0], { n: 0 }, 'no key kept');
+  await admin.query('ALTER TABLE orders DROP CONSTRAINT one_unit_only');
+  const placed = await store.placeOrder('p-1', 2, { key: 'k-1', fingerprint: 'f' });
+  t.like(placed, { replayed: false, order: { orderId: 1, quantity: 2, remaining: 2 } });
+});
+
 test('PostgreSQL: a database written by a newer release (a higher schema version) is refused, not touched', async (t) => {
   const url = await server.createDatabase();
   await (await openOn(t, url)).close();
