@@ -13,6 +13,7 @@ import { runGrpcLoad } from 'testkit/grpc-load';
 import { within } from 'testkit/poll';
 import { Assembly, replicaId, scenarioReport, setFaults } from './helpers/assembly.ts';
 import { ms } from './helpers/report.ts';
+import { developmentCa } from './helpers/tls.ts';
 
 // gRPC through the gateway, with .env.dev settings: the StorageService on the gateway's public port as
 // h2c (as `grpcurl -plaintext` sends it) and over TLS on the HTTPS port, balanced over the 3 replicas,
@@ -60,7 +61,7 @@ async function allAnswerGrpc(): Promise<Set<string> | undefined> {
 
 test.serial('grpcurl through the gateway: reflection lists StorageService on the plain port and over TLS; a call answers as HTTP does, round robin', async (t) => {
   t.is(await grpcurl('-plaintext', gateway, 'list'), 'assembly.storage.v1.StorageService');
-  const ca = await assembly.stack.compose(['exec', '-T', 'gateway', 'cat', '/etc/traefik/dev-tls/ca.pem']);
+  const ca = await developmentCa(assembly.stack);
   const caFile = join(await mkdtemp(join(tmpdir(), 'grpc-e2e-')), 'ca.pem');
   await writeFile(caFile, ca);
   t.is(await grpcurl('-cacert', caFile, `localhost:${assembly.stack.httpsPort}`, 'list'), 'assembly.storage.v1.StorageService');

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { connect as http2Connect } from 'node:http2';
 import test from 'ava';
 import { Assembly } from './helpers/assembly.ts';
-import { handshake, httpsRequest, type TlsTarget } from './helpers/tls.ts';
+import { developmentCa, handshake, httpsRequest, type TlsTarget } from './helpers/tls.ts';
 
 // HTTPS at the gateway with the development settings (.env.dev: TLS_MODE=development): the certificate
 // tls-setup makes for localhost, 127.0.0.1 and ::1, trusted through its ca.pem as the README says; the
@@ -14,8 +14,7 @@ let byAddress: TlsTarget;
 
 test.before(async (t) => {
   assembly = await Assembly.start(t, 'https-dev');
-  // README, HTTPS: the development CA, as a user exports it.
-  const ca = await assembly.stack.compose(['exec', '-T', 'gateway', 'cat', '/etc/traefik/dev-tls/ca.pem']);
+  const ca = await developmentCa(assembly.stack);
   localhost = { port: assembly.stack.httpsPort, servername: 'localhost', ca };
   byAddress = { port: assembly.stack.httpsPort, ca };
 });

@@ -3,9 +3,10 @@ import test from 'ava';
 import { docker, fetchInside, Stack } from 'testkit/compose-stack';
 import { within } from 'testkit/poll';
 import { freePort } from 'testkit/processes';
+import { parseSamples, sampleValue } from 'testkit/prometheus-text';
 import { Assembly, scenarioReport } from './helpers/assembly.ts';
 import { ms } from './helpers/report.ts';
-import { httpsRequest } from './helpers/tls.ts';
+import { developmentCa, httpsRequest } from './helpers/tls.ts';
 
 // Prometheus (the observability profile) on the whole assembly with .env.dev settings: a scrape and a
 // discovery refresh every 5 s. What it scrapes and where, which Docker API calls its discovery makes, that
@@ -60,12 +61,18 @@ async function targets(): Promise<Targets> {
   return ((await response.json()) as { data: Targets }).data;
 }
 
-/** A line of Prometheus' own /metrics (the registry of the server itself, not a query). */
-async function ownMetric(line: string): Promise<number> {
+/** A sample of Prometheus' own /metrics (the registry of the server itself, not a query). */
+async function ownMetric(name: string, labels: Record<string, string> = {}): Promise<number> {
   const text = await (await fetch(`${prometheus}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
-  const found = text.split('\n').find((l) => l.startsWith(`${line} `));
-  if (!found) throw new Error(`Prometheus' /metrics has no ${line}`);
-  return Number(found.slice(line.length + 1));
+  const value = sampleValue(parseSamples(text), name, labels);
+  if (value === undefined) throw new Error(`Prometheus' /metrics has no ${name} ${JSON.stringify(labels)}`);
+  return value;
+}
+
+/** A container's address on one of the project's networks (`storage`, `control`); undefined when it is not on it. */
+async function addressOn(id: string, network: string): Promise<string | undefined> {
+  const networks = JSON.parse(await docker('inspect', '-f', '{{json .NetworkSettings.Networks}}', id)) as Record<string, { IPAddress: string }>;
+  return networks[`${stack.project}_${network}`]?.IPAddress;
 }
 
 /** The compose project's running containers that must be targets, name → app, and their address on the network they are scraped on. */
@@ -73,10 +80,9 @@ async function expectedTargets(): Promise<Map<string, { app: string; address: st
   const expected = new Map<string, { app: string; address: string }>();
   for (const app of SCRAPED_APPS) {
     for (const container of await stack.running(app)) {
-      const networks = JSON.parse(await docker('inspect', '-f', '{{json .NetworkSettings.Networks}}', container.id)) as Record<string, { IPAddress: string }>;
-      const network = `${stack.project}_${app === 'storage' ? 'storage' : 'control'}`;
-      const ip = networks[network]?.IPAddress;
-      if (!ip) throw new Error(`${container.name} has no address on ${network}`);
+      const network = app === 'storage' ? 'storage' : 'control';
+      const ip = await addressOn(container.id, network);
+      if (!ip) throw new Error(`${container.name} has no address on ${stack.project}_${network}`);
       expected.set(container.name, { app, address: `${ip}:${app === 'gateway' ? 8082 : 9464}` });
     }
   }
@@ -130,8 +136,7 @@ test.serial('1. Prometheus scrapes every storage replica, the status service and
 test.serial("2. discovery reads this project's containers through the proxy, with read calls it allows", async (t) => {
   const id = await prometheusContainer();
   const startedAt = await docker('inspect', '-f', '{{.State.StartedAt}}', id);
-  const networks = JSON.parse(await docker('inspect', '-f', '{{json .NetworkSettings.Networks}}', id)) as Record<string, { IPAddress: string }>;
-  const address = networks[`${stack.project}_control`]?.IPAddress;
+  const address = await addressOn(id, 'control');
   if (!address) throw new Error('Prometheus has no address on the control network');
   const [proxy] = await stack.containers('docker-api');
   if (!proxy) throw new Error('no docker-api container');
@@ -157,7 +162,7 @@ test.serial("2. discovery reads this project's containers through the proxy, wit
   const list = calls.find((c) => c.path.includes('/containers/json'))!;
   const filters = JSON.parse(new URLSearchParams(list.path.replace(/^[^?]*\?/, '')).get('filters') ?? '{}') as { label?: Record<string, boolean> };
   t.deepEqual(filters, { label: { [`com.docker.compose.project=${stack.project}`]: true } });
-  t.is(await ownMetric('prometheus_sd_refresh_failures_total{mechanism="docker"}'), 0);
+  t.is(await ownMetric('prometheus_sd_refresh_failures_total', { mechanism: 'docker' }), 0);
 });
 
 test.serial("3. Traefik's metrics are on the internal entrypoint only; Prometheus listens on its own network only", async (t) => {
@@ -165,7 +170,7 @@ test.serial("3. Traefik's metrics are on the internal entrypoint only; Prometheu
   const plain = await assembly.get('/metrics');
   t.is(plain.status, 404);
   t.regex(plain.type, /^application\/problem\+json/);
-  const ca = await stack.compose(['exec', '-T', 'gateway', 'cat', '/etc/traefik/dev-tls/ca.pem']);
+  const ca = await developmentCa(stack);
   const secure = await httpsRequest({ port: stack.httpsPort, servername: 'localhost', ca }, '/metrics');
   t.is(secure.status, 404);
   t.false(secure.text.includes('traefik_'));
@@ -173,8 +178,6 @@ test.serial("3. Traefik's metrics are on the internal entrypoint only; Prometheu
   const [replica] = await stack.running('storage');
   const [gateway] = await stack.running('gateway');
   if (!replica || !gateway) throw new Error('no storage replica or gateway');
-  const addressOn = async (id: string, network: string) =>
-    (JSON.parse(await docker('inspect', '-f', '{{json .NetworkSettings.Networks}}', id)) as Record<string, { IPAddress: string }>)[`${stack.project}_${network}`]?.IPAddress;
   const fromReplica = {
     'gateway :8082/metrics': await fetchInside(replica.id, `http://${await addressOn(gateway.id, 'storage')}:8082/metrics`, { timeoutMs: 2000 }),
     'prometheus :9090/-/ready': await fetchInside(replica.id, `http://${await addressOn(await prometheusContainer(), 'storage')}:9090/-/ready`, { timeoutMs: 2000 }),
@@ -294,9 +297,9 @@ test.serial("7. another project's containers are never targets, even on this pro
   );
   try {
     // Two discovery refreshes that began after the decoy ran.
-    const refreshes = 'prometheus_sd_refresh_duration_seconds_count{mechanism="docker"}';
-    const before = await ownMetric(refreshes);
-    await within('two discovery refreshes', 4 * SCRAPE_MS, async () => (await ownMetric(refreshes)) >= before + 2, { intervalMs: 500 });
+    const refreshes = () => ownMetric('prometheus_sd_refresh_duration_seconds_count', { mechanism: 'docker' });
+    const before = await refreshes();
+    await within('two discovery refreshes', 4 * SCRAPE_MS, async () => (await refreshes()) >= before + 2, { intervalMs: 500 });
     const { activeTargets, droppedTargets } = await targets();
     const discovered = [...activeTargets, ...droppedTargets]
       .map((target) => target.discoveredLabels)

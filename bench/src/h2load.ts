@@ -62,6 +62,7 @@ export async function requireH2load(section: string): Promise<void> {
 }
 
 /** The sentence that ends the explanation of a section measured with h2load: where it ran, and what failed. */
-export function h2loadNote(failed: number): string {
+export function h2loadNote(runs: H2loadSummary[]): string {
+  const failed = runs.reduce((n, run) => n + run.failed + run.non2xx, 0);
   return `h2load runs on the same cores as the assembly${failed ? `; ${failed} requests failed or were not 2xx (see data)` : '; every request was answered 2xx'}.`;
 }

@@ -1,7 +1,11 @@
 import { request } from 'node:https';
 import { connect, type ConnectionOptions, type SecureVersion } from 'node:tls';
 import { X509Certificate } from 'node:crypto';
+import type { Stack } from 'testkit/compose-stack';
 import { within } from 'testkit/poll';
+
+/** The development CA (TLS_MODE=development) that the gateway's certificate chains to, as a user exports it (README, HTTPS). */
+export const developmentCa = (stack: Stack): Promise<string> => stack.compose(['exec', '-T', 'gateway', 'cat', '/etc/traefik/dev-tls/ca.pem']);
 
 /** How to reach the gateway's HTTPS entrypoint: its port on 127.0.0.1, the name asked for (SNI), the CA trusted. */
 export interface TlsTarget {

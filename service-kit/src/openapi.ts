@@ -19,7 +19,6 @@ export function responseDeclarations(serviceHeaders: Record<string, z.ZodType> =
   };
 }
 
-/** An OpenAPI 3.1 document of the service's paths, generated from the zod schemas they name. */
 /**
  * Marks an answer that a request valid by the document can get because of what came before it (an item
  * changed since the client read it, a key already used, a page cursor since deleted) or of the clock (a
@@ -28,6 +27,7 @@ export function responseDeclarations(serviceHeaders: Record<string, z.ZodType> =
  */
 export const stateDependent = <Response extends object>(response: Response) => ({ ...response, 'x-state-dependent': true });
 
+/** An OpenAPI 3.1 document of the service's paths, generated from the zod schemas they name. */
 export function openApiDocument(title: string, description: string, paths: ZodOpenApiPathsObject) {
   return createDocument({ openapi: '3.1.0', info: { title, version: '1.0.0', description }, paths });
 }

@@ -44,7 +44,15 @@ export function parseInput<Schema extends z.ZodType>(schema: Schema, input: unkn
     path: issue.path.map(String).join('.'),
     message: issue.message,
   }));
-  throw new HttpProblem({
+  throw invalidInput(what, errors);
+}
+
+/**
+ * The 400 problem for client input that is wrong, each error a sentence about its field (`path`, dotted;
+ * empty for the input as a whole): parseInput's answer, and a route's own for what a schema cannot know.
+ */
+export function invalidInput(what: string, errors: Array<{ path: string; message: string }>): HttpProblem {
+  return new HttpProblem({
     status: 400,
     kind: 'invalid-request',
     title: 'Bad Request',

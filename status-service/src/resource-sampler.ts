@@ -101,7 +101,7 @@ export class ResourceSampler {
     const ids = new Set(running.map((container) => container.id));
     for (const id of this.#samples.keys()) if (!ids.has(id)) this.#samples.delete(id);
     const signal = AbortSignal.any([this.#stopping.signal, AbortSignal.timeout(this.#timeoutMs)]);
-    const results = await Promise.allSettled(running.map(async ({ id }) => ({ id, stats: await this.#api.containerStats(id, signal) })));
+    const results = await Promise.allSettled(running.map(({ id }) => this.#api.containerStats(id, signal)));
     let failed: { id: string; reason: unknown } | undefined;
     results.forEach((result, i) => {
       const id = running[i]!.id;
@@ -109,7 +109,7 @@ export class ResourceSampler {
         failed ??= { id, reason: result.reason };
         return;
       }
-      const { stats } = result.value;
+      const stats = result.value;
       if (stats) this.#samples.set(id, { stats, resources: resourcesFrom(stats, this.#samples.get(id)?.stats) });
       else this.#samples.delete(id);
     });

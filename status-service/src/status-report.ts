@@ -4,6 +4,7 @@ import type { AppSummary, ContainerStatus, DockerContainer, Resources, StatusRep
 
 export interface StatusFilter {
   appName?: string | undefined;
+  /** A prefix of the container's id. */
   id?: string | undefined;
 }
 

@@ -1,6 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
+import type { UptimeReport } from './schemas.ts';
+import type { StatusFilter } from './status-report.ts';
 import type { Condition, DownState } from './uptime-condition.ts';
 import { sameCondition } from './uptime-condition.ts';
 
@@ -19,30 +21,8 @@ export interface Change {
   condition: Condition;
 }
 
-export interface Incident {
-  from: string;
-  /** Null while it lasts. */
-  to: string | null;
-  state: DownState;
-  exitCode: number | null;
-  reason: string;
-}
-
-export interface ContainerUptime extends ContainerIdentity {
-  /** Where in the window it began to be watched: the window's start, or its first sighting if later. */
-  observedSince: string;
-  /** When it was removed; null while it exists. */
-  removedAt: string | null;
-  availability: number;
-  incidents: Incident[];
-}
-
-export interface UptimeReport {
-  since: string;
-  until: string;
-  apps: Record<string, { availability: number }>;
-  containers: ContainerUptime[];
-}
+type ContainerUptime = UptimeReport['containers'][number];
+type Incident = ContainerUptime['incidents'][number];
 
 export interface Window {
   since: number;
@@ -88,12 +68,6 @@ export function uptimeWithin(changes: Change[], lifetime: Lifetime, { since, unt
   });
   close(lifetime.removedAt !== null && lifetime.removedAt <= until ? lifetime.removedAt : null);
   return { upMs, observedMs: end - start, incidents };
-}
-
-export interface HistoryFilter {
-  appName?: string | undefined;
-  /** A prefix of the container's id. */
-  id?: string | undefined;
 }
 
 interface ContainerRow {
@@ -168,9 +142,10 @@ export class UptimeHistory {
         const last = this.#last.get(container.id);
         if (last && !last.removed && sameCondition(last.condition, condition)) continue;
         if (!last) this.#sql.insertContainer.run(container.id, container.name, container.appName, at);
-        const changedAt = since && since <= at ? Math.max(since, this.#lastAt(container.id) ?? since) : at;
+        // A time of its own (a container's exit) for a change of a container already known, never before its last change.
+        const changedAt = last && since && since <= at ? Math.max(since, this.#lastAt(container.id) ?? since) : at;
         const down = condition.up ? null : condition;
-        this.#sql.insertChange.run(container.id, last ? changedAt : at, condition.up ? 1 : 0, down?.state ?? null, down?.exitCode ?? null, down?.reason ?? null);
+        this.#sql.insertChange.run(container.id, changedAt, condition.up ? 1 : 0, down?.state ?? null, down?.exitCode ?? null, down?.reason ?? null);
         this.#last.set(container.id, { condition, removed: false });
       }
     });
@@ -187,7 +162,7 @@ export class UptimeHistory {
     });
   }
 
-  report(filter: HistoryFilter, window: Window): UptimeReport {
+  report(filter: StatusFilter, window: Window): UptimeReport {
     const apps = new Map<string, { upMs: number; observedMs: number }>();
     const containers: ContainerUptime[] = [];
     for (const row of this.#sql.containers.all() as unknown as ContainerRow[]) {
@@ -241,7 +216,7 @@ export class UptimeHistory {
   }
 
   #lastAt(id: string): number | undefined {
-    return ((this.#sql.lastAtOf.get(id) as { at: number | null } | undefined)?.at ?? undefined) || undefined;
+    return (this.#sql.lastAtOf.get(id) as { at: number | null } | undefined)?.at || undefined;
   }
 
   #transaction(work: () => void): void {

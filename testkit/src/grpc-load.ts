@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { status } from '@grpc/grpc-js';
 import { checkMessages, checkStore, type AcknowledgedMessage, type AcknowledgedOrder, type CheckReport, type LoggedOrder } from './consistency.ts';
 import { callWithRetries, StorageClient, type CallOutcome } from './grpc-client.ts';
-import { percentile } from './scheduled-load.ts';
+import { latencyPercentile } from './scheduled-load.ts';
 
 /**
  * The load client's workloads over gRPC (StorageService), on one channel with `concurrency` calls in
@@ -141,7 +141,8 @@ export async function runGrpcLoad(options: GrpcLoadOptions): Promise<GrpcLoadSum
           const partitionKey = pick(partitions);
           await call('ListItems', { partitionKey, limit: 100 });
           const ids = items.get(partitionKey)!;
-          if (ids.length > 0 && random() < options.p) await call('GetItem', { partitionKey, id: pick(ids.slice(0, 100)) });
+          // One of the first 100 ids: the page ListItems just answered.
+          if (ids.length > 0 && random() < options.p) await call('GetItem', { partitionKey, id: ids[Math.floor(random() * Math.min(ids.length, 100))]! });
         }
       });
     } else if (options.workload === 'store') {
@@ -197,7 +198,6 @@ export async function runGrpcLoad(options: GrpcLoadOptions): Promise<GrpcLoadSum
 
     const elapsedSeconds = (performance.now() - started) / 1000;
     const sorted = tally.latencies.sort((a, b) => a - b);
-    const ms = (p: number) => (sorted.length === 0 ? null : Math.round(percentile(sorted, p) * 10) / 10);
     return {
       transport: 'grpc',
       workload: options.workload,
@@ -211,7 +211,7 @@ export async function runGrpcLoad(options: GrpcLoadOptions): Promise<GrpcLoadSum
       failed: tally.failed,
       details: tally.details,
       retries: tally.retries,
-      latencyMs: { p50: ms(50), p99: ms(99), max: ms(100) },
+      latencyMs: { p50: latencyPercentile(sorted, 50), p99: latencyPercentile(sorted, 99), max: latencyPercentile(sorted, 100) },
       byReplica: tally.byReplica,
       writes,
     };

@@ -51,6 +51,11 @@ export function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1] ?? Number.NaN;
 }
 
+/** A latency percentile of sorted milliseconds, to 0.1 ms; null when there is none. */
+export function latencyPercentile(sorted: number[], p: number): number | null {
+  return sorted.length === 0 ? null : Math.round(percentile(sorted, p) * 10) / 10;
+}
+
 /**
  * A small, bounded, open-loop load generator: exactly rate × duration requests on a fixed schedule
  * (late ticks are sent at once, never dropped or added), each with its own timeout, whatever the answers'

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { percentile } from './scheduled-load.ts';
+import { latencyPercentile } from './scheduled-load.ts';
 import { checkMessages, checkStore, type AcknowledgedMessage, type AcknowledgedOrder, type CheckReport, type LoggedOrder } from './consistency.ts';
 
 /**
@@ -225,11 +225,6 @@ async function readMessages(base: string, partition: string, timeoutMs: number) 
 
 function count(counts: Record<string, number>, what: string): void {
   counts[what] = (counts[what] ?? 0) + 1;
-}
-
-/** The scheduled load's percentile, to 0.1 ms; null when nothing was written. */
-function latencyPercentile(sorted: number[], p: number): number | null {
-  return sorted.length === 0 ? null : Math.round(percentile(sorted, p) * 10) / 10;
 }
 
 /** The table the CLI prints after a write workload. */

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { StorageClient, storageProto } from 'testkit/grpc-client';
 import { stockProduct } from 'testkit/write-load';
 import { h2load, h2loadNote, requireH2load, type H2loadSummary } from '../h2load.ts';
+import { TRANSPORTS } from '../options.ts';
 import { startStorageService } from '../server-process.ts';
 import { withBenchStack } from '../stack.ts';
 import { fmt, rotated, round, ROUNDS, spread, spreadText } from '../suite/figures.ts';
@@ -20,7 +21,6 @@ const CALLS = [
   { id: 'PlaceOrder', http: { path: '/orders', body: { productId: PRODUCT, quantity: 1 } }, grpc: { method: 'PlaceOrder', request: { productId: PRODUCT, quantity: 1 } } },
 ] as const;
 type CallId = (typeof CALLS)[number]['id'];
-const TRANSPORTS = ['http', 'grpc'] as const;
 type Transport = (typeof TRANSPORTS)[number];
 const ROUTES = [
   { id: 'direct', label: 'straight to one replica' },
@@ -129,7 +129,6 @@ function report(runs: Run[], seconds: number, ordersPlaced: Record<RouteId, numb
   const of = (route: RouteId, call: CallId, transport: Transport) => runs.filter((r) => r.route === route && r.call === call && r.transport === transport);
   /** gRPC's rate over HTTP's, per round. */
   const ratios = (route: RouteId, call: CallId) => of(route, call, 'grpc').map((g) => g.summary.perSecond / of(route, call, 'http').find((h) => h.round === g.round)!.summary.perSecond);
-  const failed = runs.reduce((n, r) => n + r.summary.failed + r.summary.non2xx, 0);
   const table = [
     ['call', 'route', 'HTTP/1.1 per s (min / median / max)', 'gRPC per s (min / median / max)', 'gRPC / HTTP (min / median / max)', 'mean latency HTTP / gRPC (median)'],
     ...CALLS.flatMap(({ id: call }) =>
@@ -147,7 +146,7 @@ function report(runs: Run[], seconds: number, ordersPlaced: Record<RouteId, numb
   const explanation = [
     `The same call over gRPC (h2c, one stream on each of ${CONNECTIONS} connections) and over HTTP/1.1 (keep-alive, ${CONNECTIONS} connections), from one client, h2load, so that only the protocol differs: GetItem reached ${median('direct', 'GetItem')} of GET's rate straight to a replica and ${median('gateway', 'GetItem')} through the gateway; PlaceOrder ${median('direct', 'PlaceOrder')} and ${median('gateway', 'PlaceOrder')} of POST /orders' (medians of ${ROUNDS} rotated rounds of ${seconds} s, each ratio within its round; production settings, SQLite).`,
     `Orders are unkeyed on both, one product with ample stock; the stock fell by ${ordersPlaced.direct.toLocaleString('en-US')} and ${ordersPlaced.gateway.toLocaleString('en-US')} orders, at least every one answered (a gRPC refusal is an HTTP 200 too, so this is what says the calls succeeded).`,
-    h2loadNote(failed),
+    h2loadNote(runs.map((r) => r.summary)),
   ].join(' ');
   return {
     table,

@@ -1,14 +1,12 @@
 import Router from '@koa/router';
-import { HttpProblem } from 'service-kit/problem';
-import { parseInput } from 'service-kit/validation';
+import { invalidInput, parseInput } from 'service-kit/validation';
 import { HistoryQuery } from '../schemas.ts';
 import type { UptimeHistory } from '../uptime-history.ts';
 
 const DAY_MS = 86_400_000;
 
-/** As parseInput words a 400, for what the schema cannot know: the clock and the retention. */
-const badSince = (message: string) =>
-  new HttpProblem({ status: 400, kind: 'invalid-request', title: 'Bad Request', detail: `Invalid query: since ${message}.`, extensions: { errors: [{ path: 'since', message }] } });
+/** What the schema cannot know about `since`: the clock and the retention. */
+const badSince = (message: string) => invalidInput('query', [{ path: 'since', message }]);
 
 /** GET /status/history: availability and incidents of the containers over a window that ends now. */
 export function historyRoutes(history: UptimeHistory, now: () => number): Router {
